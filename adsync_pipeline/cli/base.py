@@ -22,4 +22,3 @@ def cli() -> None:
 
 def emit_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, sort_keys=True, default=str))
-

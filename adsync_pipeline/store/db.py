@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adsync_pipeline.config import ConfigError, database_url
 
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     raw = url or database_url()
     try:
@@ -22,7 +23,6 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         raise ConfigError(f"ADSYNC_DATABASE_URL is not a database URL: {raw!r}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -30,6 +30,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -39,8 +40,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
