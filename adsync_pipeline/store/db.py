@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +50,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One committed unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+class Database:
+    """An engine and its session factory: what every repository in `store/` is built on."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = make_session_factory(engine)
+
+    @classmethod
+    def from_url(cls, url: str | None = None) -> Database:
+        return cls(make_engine(url))
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        return transaction(self.sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
