@@ -38,6 +38,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the Dagster run worker write while the CLI or API reads.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # With WAL, NORMAL survives a killed process; only an OS crash could lose the last commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
