@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class SetStatus(StrEnum):
@@ -108,6 +109,8 @@ class SyncState:
     next_attempt_at: datetime | None = None
     # Absent from the latest import: the push engine pauses/deletes it on the platform.
     removed: bool = False
+    # Adapter-specific facts about the platform twin (e.g. Reddit's post id behind an ad).
+    platform_data: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

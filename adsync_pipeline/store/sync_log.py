@@ -1,0 +1,236 @@
+"""The push engine's own records: create intents, the audit log, runs, progress events and
+circuit-breaker state. Every write here commits on its own, so a killed process keeps all
+that happened before it died."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import (
+    BreakerState,
+    CreateIntent,
+    SyncAudit,
+    SyncEvent,
+    SyncRun,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class OpenIntent:
+    id: int
+    entity_type: str
+    entity_id: int
+    parent_platform_id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    run_id: str | None
+    campaign_set_id: int | None
+    ad_account_id: int | None
+    platform: str
+    entity_type: str | None
+    entity_key: str | None
+    operation: str
+    method: str
+    path: str
+    http_status: int | None
+    latency_ms: int | None
+    attempt: int
+    outcome: str
+    error: str | None
+    request_summary: dict[str, Any] | None
+    response_summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class BreakerSnapshot:
+    state: str
+    opened_at: datetime | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    total: int
+    retryable_failures: int
+
+
+class SyncLogRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Create intents -----------------------------------------------------------------
+
+    def record_intent(
+        self,
+        campaign_set_id: int,
+        entity_type: str,
+        entity_id: int,
+        parent_platform_id: str | None,
+        name: str,
+        run_id: str | None,
+    ) -> int:
+        with self.db.transaction() as session:
+            intent = CreateIntent(
+                campaign_set_id=campaign_set_id,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                parent_platform_id=parent_platform_id,
+                name=name,
+                run_id=run_id,
+            )
+            session.add(intent)
+            session.flush()
+            return intent.id
+
+    def resolve_intent(self, intent_id: int, outcome: str, platform_id: str | None) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(CreateIntent)
+                .where(CreateIntent.id == intent_id)
+                .values(resolved_at=utcnow(), outcome=outcome, platform_id=platform_id)
+            )
+
+    def open_intents(self, campaign_set_id: int) -> list[OpenIntent]:
+        with self.db.sessions() as session:
+            rows = session.execute(
+                select(CreateIntent)
+                .where(
+                    CreateIntent.campaign_set_id == campaign_set_id,
+                    CreateIntent.resolved_at.is_(None),
+                )
+                .order_by(CreateIntent.id)
+            ).scalars()
+            return [
+                OpenIntent(r.id, r.entity_type, r.entity_id, r.parent_platform_id, r.name)
+                for r in rows
+            ]
+
+    # Audit ----------------------------------------------------------------------------
+
+    def write_audit(self, entry: AuditEntry) -> None:
+        with self.db.transaction() as session:
+            session.add(SyncAudit(**entry.__dict__))
+
+    def audit_rows(
+        self, *, campaign_set_id: int | None = None, run_id: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        query = select(SyncAudit).order_by(SyncAudit.id.desc()).limit(limit)
+        if campaign_set_id is not None:
+            query = query.where(SyncAudit.campaign_set_id == campaign_set_id)
+        if run_id is not None:
+            query = query.where(SyncAudit.run_id == run_id)
+        with self.db.sessions() as session:
+            rows = list(session.execute(query).scalars())
+        columns = [c.name for c in SyncAudit.__table__.columns]
+        return [{name: getattr(r, name) for name in columns} for r in reversed(rows)]
+
+    def count_audit(self, run_id: str) -> int:
+        with self.db.sessions() as session:
+            return session.execute(
+                select(func.count()).select_from(SyncAudit).where(SyncAudit.run_id == run_id)
+            ).scalar_one()
+
+    def call_window(self, platform: str, ad_account_id: int, since: datetime) -> CallWindow:
+        with self.db.sessions() as session:
+            total, failures = session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(SyncAudit.outcome == "retryable_error"),
+                ).where(
+                    SyncAudit.platform == platform,
+                    SyncAudit.ad_account_id == ad_account_id,
+                    SyncAudit.created_at >= since,
+                )
+            ).one()
+        return CallWindow(total=total, retryable_failures=failures)
+
+    # Runs and progress events ---------------------------------------------------------
+
+    def start_run(
+        self,
+        run_id: str,
+        campaign_set_id: int,
+        ad_account_id: int | None,
+        trigger: str,
+        kind: str = "push",
+    ) -> int:
+        with self.db.transaction() as session:
+            row = SyncRun(
+                run_id=run_id,
+                campaign_set_id=campaign_set_id,
+                ad_account_id=ad_account_id,
+                trigger=trigger,
+                kind=kind,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def finish_run(self, row_id: int, status: str, totals: dict[str, int], summary: dict) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == row_id)
+                .values(status=status, finished_at=utcnow(), summary=summary, **totals)
+            )
+
+    def add_event(
+        self,
+        campaign_set_id: int,
+        event_type: str,
+        payload: dict[str, Any],
+        run_id: str | None,
+        sync_request_id: int | None,
+    ) -> None:
+        with self.db.transaction() as session:
+            session.add(
+                SyncEvent(
+                    campaign_set_id=campaign_set_id,
+                    event_type=event_type,
+                    payload=payload,
+                    run_id=run_id,
+                    sync_request_id=sync_request_id,
+                )
+            )
+
+    # Circuit breaker ------------------------------------------------------------------
+
+    def breaker(self, platform: str, ad_account_id: int) -> BreakerSnapshot:
+        with self.db.sessions() as session:
+            row = session.execute(
+                select(BreakerState).where(
+                    BreakerState.platform == platform,
+                    BreakerState.ad_account_id == ad_account_id,
+                )
+            ).scalar_one_or_none()
+        if row is None:
+            return BreakerSnapshot("closed", None, None)
+        return BreakerSnapshot(row.state, row.opened_at, row.reason)
+
+    def set_breaker(
+        self, platform: str, ad_account_id: int, state: str, reason: str | None
+    ) -> BreakerSnapshot:
+        opened_at = utcnow() if state == "open" else None
+        with self.db.transaction() as session:
+            row = session.execute(
+                select(BreakerState)
+                .where(
+                    BreakerState.platform == platform,
+                    BreakerState.ad_account_id == ad_account_id,
+                )
+                .with_for_update()
+            ).scalar_one_or_none()
+            if row is None:
+                row = BreakerState(platform=platform, ad_account_id=ad_account_id)
+                session.add(row)
+            row.state, row.opened_at, row.reason = state, opened_at, reason
+        return BreakerSnapshot(state, opened_at, reason)
