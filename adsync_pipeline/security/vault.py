@@ -1,0 +1,86 @@
+"""AES-256-GCM encryption of OAuth tokens at rest.
+
+Each ciphertext is `nonce (12 bytes) || AESGCM(ciphertext + tag)` with a fresh random nonce.
+The associated data names what the secret belongs to (platform, account, token kind), so a
+ciphertext copied onto another account's row or into the other token column fails to decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from adsync_pipeline.config import ConfigError
+from adsync_pipeline.errors import AdsyncError
+
+KEY_ENV = "ADSYNC_ENCRYPTION_KEY"
+NONCE_BYTES = 12
+GENERATE_HINT = (
+    'generate one with: python -c "import os,base64;'
+    'print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
+)
+
+
+class DecryptionError(AdsyncError):
+    """A stored secret cannot be decrypted: wrong key, tampered data or a swapped row."""
+
+
+def generate_key() -> str:
+    """A new key, in the form `ADSYNC_ENCRYPTION_KEY` expects."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def parse_key(raw: str) -> bytes:
+    """32 key bytes from 64 hex characters or (urlsafe) base64; ConfigError otherwise."""
+    text = raw.strip()
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    for decode in (base64.urlsafe_b64decode, base64.b64decode):
+        try:
+            key = decode(text + "=" * (-len(text) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        if len(key) == 32:
+            return key
+    raise ConfigError(f"{KEY_ENV} must be 32 bytes as base64 or 64 hex characters; {GENERATE_HINT}")
+
+
+def associated_data(platform: str, account_id: str, kind: str) -> bytes:
+    return f"adsync:v1:{platform}:{account_id}:{kind}".encode()
+
+
+class Vault:
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise ConfigError(f"an AES-256 key is 32 bytes, got {len(key)}; {GENERATE_HINT}")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def from_env(cls) -> Vault:
+        raw = os.environ.get(KEY_ENV, "")
+        if not raw.strip():
+            raise ConfigError(f"{KEY_ENV} is not set (it encrypts stored tokens); {GENERATE_HINT}")
+        return cls(parse_key(raw))
+
+    def encrypt(self, plaintext: str, context: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext.encode(), context)
+
+    def decrypt(self, blob: bytes, context: bytes) -> str:
+        if len(blob) <= NONCE_BYTES:
+            raise DecryptionError("a stored token is truncated and cannot be decrypted")
+        try:
+            plain = self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
+        except InvalidTag:
+            raise DecryptionError(
+                "a stored token cannot be decrypted: ADSYNC_ENCRYPTION_KEY differs from the "
+                "key it was stored with, or the stored data was altered"
+            ) from None
+        return plain.decode()
