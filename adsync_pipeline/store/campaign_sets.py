@@ -1,0 +1,772 @@
+"""Campaign sets in the store: load whole hierarchies, import documents, record sync state.
+
+Reads go through SQLAlchemy Core and build the domain dataclasses directly: a set of
+10,000 ads loads in a fixed five statements (one per level, thanks to the denormalised
+`campaign_set_id` columns) without ORM identity-map overhead. Every write method is one
+committed transaction of its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, bindparam, func, insert, select, update
+
+from adsync_pipeline.domain.fingerprint import fingerprint
+from adsync_pipeline.domain.model import (
+    Ad,
+    AdGroup,
+    Bidding,
+    BidStrategy,
+    Budget,
+    BudgetType,
+    CallToAction,
+    Campaign,
+    CampaignSet,
+    Device,
+    Entity,
+    EntityStatus,
+    EntityType,
+    Keyword,
+    MatchType,
+    SetStatus,
+    SyncState,
+    SyncStatus,
+    Targeting,
+)
+from adsync_pipeline.errors import NotFoundError
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import (
+    AdAccount,
+    AdGroupRow,
+    AdRow,
+    CampaignRow,
+    CampaignSetRow,
+    KeywordRow,
+    SyncRecord,
+    utcnow,
+)
+
+ACCOUNTS: Table = AdAccount.__table__  # type: ignore[assignment]
+SETS: Table = CampaignSetRow.__table__  # type: ignore[assignment]
+RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
+TABLES: dict[EntityType, Table] = {
+    EntityType.CAMPAIGN: CampaignRow.__table__,  # type: ignore[dict-item]
+    EntityType.AD_GROUP: AdGroupRow.__table__,  # type: ignore[dict-item]
+    EntityType.AD: AdRow.__table__,  # type: ignore[dict-item]
+    EntityType.KEYWORD: KeywordRow.__table__,  # type: ignore[dict-item]
+}
+SYNC_COLUMNS = frozenset(
+    {
+        "platform_id",
+        "sync_status",
+        "last_pushed_fingerprint",
+        "last_synced_at",
+        "last_error",
+        "attempts",
+        "next_attempt_at",
+        "platform_data",
+    }
+)
+TARGETING_FIELDS = ("subreddits", "interests", "locations", "devices")
+PUSHABLE_COLUMNS: dict[EntityType, frozenset[str]] = {
+    EntityType.CAMPAIGN: frozenset(
+        {
+            "name",
+            "objective",
+            "status",
+            "budget_type",
+            "budget_amount",
+            "budget_currency",
+            "start_time",
+            "end_time",
+        }
+    ),
+    EntityType.AD_GROUP: frozenset(
+        {"name", "status", "bid_strategy", "bid_amount", "optimization_goal", *TARGETING_FIELDS}
+    ),
+    EntityType.AD: frozenset(
+        {
+            "name",
+            "status",
+            "headline",
+            "description",
+            "final_url",
+            "display_url",
+            "call_to_action",
+        }
+    ),
+    EntityType.KEYWORD: frozenset({"text", "match_type"}),
+}
+MONEY_COLUMNS = frozenset({"budget_amount", "bid_amount"})
+TIME_COLUMNS = frozenset({"start_time", "end_time", "last_synced_at", "next_attempt_at"})
+# The error log keeps the latest entries only: it is a diagnostic aid, not the audit log.
+ERROR_LOG_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CampaignSetSummary:
+    id: int
+    name: str
+    platform: str
+    ad_account_id: str
+    status: SetStatus
+    sync_status: SyncStatus
+    revision: int
+    campaigns: int
+    ad_groups: int
+    ads: int
+    keywords: int
+    last_synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    campaign_set_id: int
+    created: bool
+    revision: int
+    # Entities in the imported document, per level ("campaigns", "ad_groups", ...).
+    counts: dict[str, int]
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+@dataclass
+class _Stats:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class _Existing:
+    """A set as stored, indexed for matching a re-imported document against it."""
+
+    by_path: dict[tuple[EntityType, tuple[str, ...]], Entity] = field(default_factory=dict)
+    positions: dict[tuple[EntityType, int], int] = field(default_factory=dict)
+
+
+def _value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _label(entity_type: EntityType) -> str:
+    return entity_type.value.replace("_", " ")
+
+
+# Rows -> domain ---------------------------------------------------------------------------
+
+
+def _sync(row: Row[Any]) -> SyncState:
+    return SyncState(
+        platform_id=row.platform_id,
+        sync_status=SyncStatus(row.sync_status),
+        last_pushed_fingerprint=row.last_pushed_fingerprint,
+        last_synced_at=row.last_synced_at,
+        last_error=row.last_error,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        removed=row.removed_at is not None,
+        platform_data=row.platform_data,
+    )
+
+
+def _campaign(row: Row[Any]) -> Campaign:
+    return Campaign(
+        key=row.key,
+        name=row.name,
+        objective=row.objective,
+        budget=Budget(BudgetType(row.budget_type), row.budget_amount, row.budget_currency),
+        status=EntityStatus(row.status),
+        start_time=row.start_time,
+        end_time=row.end_time,
+        id=row.id,
+        sync=_sync(row),
+    )
+
+
+def _targeting(data: dict[str, Any]) -> Targeting:
+    return Targeting(
+        subreddits=tuple(data.get("subreddits", ())),
+        interests=tuple(data.get("interests", ())),
+        locations=tuple(data.get("locations", ())),
+        devices=tuple(Device(d) for d in data.get("devices", ())),
+    )
+
+
+def _ad_group(row: Row[Any]) -> AdGroup:
+    return AdGroup(
+        key=row.key,
+        name=row.name,
+        bidding=Bidding(BidStrategy(row.bid_strategy), row.bid_amount),
+        status=EntityStatus(row.status),
+        targeting=_targeting(row.targeting or {}),
+        optimization_goal=row.optimization_goal,
+        id=row.id,
+        sync=_sync(row),
+    )
+
+
+def _ad(row: Row[Any]) -> Ad:
+    return Ad(
+        key=row.key,
+        name=row.name,
+        headline=row.headline,
+        final_url=row.final_url,
+        status=EntityStatus(row.status),
+        description=row.description,
+        display_url=row.display_url,
+        call_to_action=CallToAction(row.call_to_action),
+        id=row.id,
+        sync=_sync(row),
+    )
+
+
+def _keyword(row: Row[Any]) -> Keyword:
+    return Keyword(
+        key=row.key, text=row.text, match_type=MatchType(row.match_type), id=row.id, sync=_sync(row)
+    )
+
+
+def _level(conn: Connection, entity_type: EntityType, set_id: int, parent: str | None) -> Any:
+    table = TABLES[entity_type]
+    order = [table.c[parent]] if parent else []
+    return conn.execute(
+        select(table)
+        .where(table.c.campaign_set_id == set_id)
+        .order_by(*order, table.c.position, table.c.id)
+    )
+
+
+def _load(
+    conn: Connection, set_id: int, positions: dict[tuple[EntityType, int], int] | None = None
+) -> CampaignSet | None:
+    head = conn.execute(
+        select(SETS, ACCOUNTS.c.platform_account_id)
+        .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
+        .where(SETS.c.id == set_id)
+    ).one_or_none()
+    if head is None:
+        return None
+    campaign_set = CampaignSet(
+        name=head.name,
+        platform=head.platform,
+        ad_account_id=head.platform_account_id,
+        status=SetStatus(head.status),
+        sync_status=SyncStatus(head.sync_status),
+        revision=head.revision,
+        last_synced_at=head.last_synced_at,
+        id=head.id,
+    )
+    campaigns: dict[int, Campaign] = {}
+    for row in _level(conn, EntityType.CAMPAIGN, set_id, None):
+        campaigns[row.id] = campaign = _campaign(row)
+        campaign_set.campaigns.append(campaign)
+        if positions is not None:
+            positions[(EntityType.CAMPAIGN, row.id)] = row.position
+    groups: dict[int, AdGroup] = {}
+    for row in _level(conn, EntityType.AD_GROUP, set_id, "campaign_id"):
+        groups[row.id] = group = _ad_group(row)
+        campaigns[row.campaign_id].ad_groups.append(group)
+        if positions is not None:
+            positions[(EntityType.AD_GROUP, row.id)] = row.position
+    for row in _level(conn, EntityType.AD, set_id, "ad_group_id"):
+        groups[row.ad_group_id].ads.append(_ad(row))
+        if positions is not None:
+            positions[(EntityType.AD, row.id)] = row.position
+    for row in _level(conn, EntityType.KEYWORD, set_id, "ad_group_id"):
+        groups[row.ad_group_id].keywords.append(_keyword(row))
+        if positions is not None:
+            positions[(EntityType.KEYWORD, row.id)] = row.position
+    return campaign_set
+
+
+# Domain -> rows ---------------------------------------------------------------------------
+
+
+def _fields(entity: Entity) -> dict[str, Any]:
+    """The pushable columns of an entity's row."""
+    if isinstance(entity, Campaign):
+        return {
+            "name": entity.name,
+            "objective": entity.objective,
+            "status": entity.status.value,
+            "budget_type": entity.budget.type.value,
+            "budget_amount": entity.budget.amount,
+            "budget_currency": entity.budget.currency,
+            "start_time": entity.start_time,
+            "end_time": entity.end_time,
+        }
+    if isinstance(entity, AdGroup):
+        targeting = entity.targeting
+        return {
+            "name": entity.name,
+            "status": entity.status.value,
+            "bid_strategy": entity.bidding.strategy.value,
+            "bid_amount": entity.bidding.amount,
+            "targeting": {
+                "subreddits": list(targeting.subreddits),
+                "interests": list(targeting.interests),
+                "locations": list(targeting.locations),
+                "devices": [d.value for d in targeting.devices],
+            },
+            "optimization_goal": entity.optimization_goal,
+        }
+    if isinstance(entity, Ad):
+        return {
+            "name": entity.name,
+            "status": entity.status.value,
+            "headline": entity.headline,
+            "description": entity.description,
+            "final_url": entity.final_url,
+            "display_url": entity.display_url,
+            "call_to_action": entity.call_to_action.value,
+        }
+    return {"text": entity.text, "match_type": entity.match_type.value}
+
+
+def _children(
+    entity_type: EntityType, parent: Any
+) -> Iterator[tuple[EntityType, list[Any], str | None]]:
+    """(level, entities, parent id column) below `parent`."""
+    if entity_type is EntityType.CAMPAIGN_SET:
+        yield EntityType.CAMPAIGN, parent.campaigns, None
+    elif entity_type is EntityType.CAMPAIGN:
+        yield EntityType.AD_GROUP, parent.ad_groups, "campaign_id"
+    elif entity_type is EntityType.AD_GROUP:
+        yield EntityType.AD, parent.ads, "ad_group_id"
+        yield EntityType.KEYWORD, parent.keywords, "ad_group_id"
+
+
+def _index(campaign_set: CampaignSet) -> dict[tuple[EntityType, tuple[str, ...]], Entity]:
+    found: dict[tuple[EntityType, tuple[str, ...]], Entity] = {}
+    stack: list[tuple[EntityType, Any, tuple[str, ...]]] = [
+        (EntityType.CAMPAIGN_SET, campaign_set, ())
+    ]
+    while stack:
+        parent_type, parent, path = stack.pop()
+        for entity_type, entities, _ in _children(parent_type, parent):
+            for entity in entities:
+                entity_path = (*path, entity.key)
+                found[(entity_type, entity_path)] = entity
+                stack.append((entity_type, entity, entity_path))
+    return found
+
+
+class _Writer:
+    """Writes a document's entities level by level: bulk inserts for new ones (ids come
+    back in parameter order), grouped executemany updates for changed ones."""
+
+    def __init__(self, conn: Connection, set_id: int, existing: _Existing, now: datetime):
+        self.conn = conn
+        self.set_id = set_id
+        self.existing = existing
+        self.now = now
+        self.stats = _Stats()
+
+    def write(self, doc: CampaignSet) -> None:
+        level: list[tuple[EntityType, Any, tuple[str, ...]]] = [(EntityType.CAMPAIGN_SET, doc, ())]
+        while level:
+            batches: dict[EntityType, list[tuple[Entity, dict[str, Any], tuple[str, ...]]]]
+            batches = defaultdict(list)
+            for parent_type, parent, path in level:
+                for entity_type, entities, parent_column in _children(parent_type, parent):
+                    for position, entity in enumerate(entities):
+                        columns = {"position": position}
+                        if parent_column:
+                            columns[parent_column] = parent.id
+                        batches[entity_type].append((entity, columns, (*path, entity.key)))
+            level = []
+            for entity_type, batch in batches.items():
+                self._write_level(entity_type, batch)
+                level += [(entity_type, entity, path) for entity, _, path in batch]
+        self._remove_absent()
+
+    def _write_level(
+        self,
+        entity_type: EntityType,
+        batch: list[tuple[Entity, dict[str, Any], tuple[str, ...]]],
+    ) -> None:
+        table = TABLES[entity_type]
+        new: list[tuple[Entity, dict[str, Any]]] = []
+        updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+        for entity, columns, path in batch:
+            old = self.existing.by_path.pop((entity_type, path), None)
+            if old is None:
+                new.append((entity, columns))
+                continue
+            entity.id = old.id
+            assert old.id is not None
+            changes = self._changes(entity, old)
+            if self.existing.positions.get((entity_type, old.id)) != columns["position"]:
+                changes["position"] = columns["position"]
+            if changes:
+                changes["updated_at"] = self.now
+                updates[frozenset(changes)].append({"_id": old.id, **changes})
+        for names, params in updates.items():
+            self.conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({name: bindparam(name) for name in names}),
+                params,
+            )
+        if new:
+            rows = [
+                {
+                    **_fields(entity),
+                    **columns,
+                    "key": entity.key,
+                    "campaign_set_id": self.set_id,
+                    "sync_status": SyncStatus.PENDING.value,
+                    "attempts": 0,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+                for entity, columns in new
+            ]
+            ids = self.conn.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            ).all()
+            for (entity, _), new_id in zip(new, ids, strict=True):
+                entity.id = new_id
+            self.stats.added += len(new)
+
+    def _changes(self, entity: Entity, old: Entity) -> dict[str, Any]:
+        new_fingerprint = fingerprint(entity)
+        content_changed = new_fingerprint != fingerprint(old)
+        if not content_changed and not old.sync.removed:
+            self.stats.unchanged += 1
+            return {}
+        self.stats.updated += 1
+        changes: dict[str, Any] = _fields(entity) if content_changed else {}
+        if old.sync.removed:
+            changes["removed_at"] = None
+        if old.sync.sync_status is SyncStatus.CONFLICT:
+            # A re-import does not settle a conflict with a platform edit; a person does.
+            return changes
+        if new_fingerprint == old.sync.last_pushed_fingerprint and not old.sync.removed:
+            changes["sync_status"] = SyncStatus.SYNCED.value
+        else:
+            changes["sync_status"] = SyncStatus.PENDING.value
+            # New content deserves a fresh set of attempts.
+            changes["attempts"] = 0
+            changes["next_attempt_at"] = None
+        return changes
+
+    def _remove_absent(self) -> None:
+        marked: dict[EntityType, list[dict[str, Any]]] = defaultdict(list)
+        for (entity_type, _), entity in self.existing.by_path.items():
+            if entity.sync.removed:
+                continue
+            # Never pushed: nothing to remove remotely, so nothing becomes pending.
+            status = SyncStatus.PENDING if entity.sync.platform_id else entity.sync.sync_status
+            marked[entity_type].append(
+                {"_id": entity.id, "removed_at": self.now, "sync_status": status.value}
+            )
+        for entity_type, params in marked.items():
+            table = TABLES[entity_type]
+            self.conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values(
+                    removed_at=bindparam("removed_at"),
+                    sync_status=bindparam("sync_status"),
+                    updated_at=self.now,
+                ),
+                params,
+            )
+            self.stats.removed += len(params)
+
+
+def _counts(doc: CampaignSet) -> dict[str, int]:
+    groups = [g for c in doc.campaigns for g in c.ad_groups]
+    return {
+        "campaigns": len(doc.campaigns),
+        "ad_groups": len(groups),
+        "ads": sum(len(g.ads) for g in groups),
+        "keywords": sum(len(g.keywords) for g in groups),
+    }
+
+
+def _column_value(name: str, value: Any) -> Any:
+    """Values as the columns store them; money and times are also accepted in their
+    canonical text form (what `pushable_fields` produces from a platform read)."""
+    value = _value(value)
+    if value is None:
+        return None
+    if name in MONEY_COLUMNS:
+        return Decimal(str(value))
+    if name in TIME_COLUMNS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+class CampaignSetRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # Reads --------------------------------------------------------------------------------
+
+    def load(self, set_id: int) -> CampaignSet:
+        """The whole hierarchy, removed entities included (`sync.removed`), in five
+        statements whatever its size."""
+        with self.db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # One snapshot for all five statements: a concurrent import can't tear it.
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                campaign_set = _load(conn, set_id)
+        if campaign_set is None:
+            raise NotFoundError(f"campaign set {set_id} not found")
+        return campaign_set
+
+    def list(self) -> list[CampaignSetSummary]:
+        with self.db.engine.connect() as conn:
+            heads = conn.execute(
+                select(SETS, ACCOUNTS.c.platform_account_id)
+                .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
+                .order_by(SETS.c.id)
+            ).all()
+            counts: dict[EntityType, dict[int, int]] = {}
+            for entity_type, table in TABLES.items():
+                rows = conn.execute(
+                    select(table.c.campaign_set_id, func.count())
+                    .where(table.c.removed_at.is_(None))
+                    .group_by(table.c.campaign_set_id)
+                )
+                counts[entity_type] = {set_id: count for set_id, count in rows}
+        return [
+            CampaignSetSummary(
+                id=head.id,
+                name=head.name,
+                platform=head.platform,
+                ad_account_id=head.platform_account_id,
+                status=SetStatus(head.status),
+                sync_status=SyncStatus(head.sync_status),
+                revision=head.revision,
+                campaigns=counts[EntityType.CAMPAIGN].get(head.id, 0),
+                ad_groups=counts[EntityType.AD_GROUP].get(head.id, 0),
+                ads=counts[EntityType.AD].get(head.id, 0),
+                keywords=counts[EntityType.KEYWORD].get(head.id, 0),
+                last_synced_at=head.last_synced_at,
+            )
+            for head in heads
+        ]
+
+    def find_by_name(
+        self, platform_account_id: str, name: str, platform: str | None = None
+    ) -> CampaignSet | None:
+        query = (
+            select(SETS.c.id)
+            .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
+            .where(ACCOUNTS.c.platform_account_id == platform_account_id, SETS.c.name == name)
+        )
+        if platform is not None:
+            query = query.where(ACCOUNTS.c.platform == platform)
+        with self.db.engine.connect() as conn:
+            set_id = conn.scalar(query)
+        return None if set_id is None else self.load(set_id)
+
+    # Import -------------------------------------------------------------------------------
+
+    def import_set(self, doc: CampaignSet) -> ImportResult:
+        """Create the set, or update it in place when one with the same name exists under
+        the same ad account (matched by key at every level). All or nothing."""
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            account_id = self._ensure_account(conn, doc.platform, doc.ad_account_id, now)
+            head = conn.execute(
+                select(SETS.c.id, SETS.c.revision).where(
+                    SETS.c.ad_account_id == account_id, SETS.c.name == doc.name
+                )
+            ).one_or_none()
+            existing = _Existing()
+            if head is None:
+                set_id = conn.scalar(
+                    insert(SETS)
+                    .values(
+                        name=doc.name,
+                        platform=doc.platform,
+                        ad_account_id=account_id,
+                        status=SetStatus.DRAFT.value,
+                        sync_status=SyncStatus.PENDING.value,
+                        revision=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(SETS.c.id)
+                )
+                assert set_id is not None
+                revision = 1
+            else:
+                set_id, revision = head.id, head.revision
+                stored = _load(conn, set_id, existing.positions)
+                assert stored is not None
+                existing.by_path = _index(stored)
+            doc.id = set_id
+            writer = _Writer(conn, set_id, existing, now)
+            writer.write(doc)
+            stats = writer.stats
+            if head is not None and (stats.added or stats.updated or stats.removed):
+                revision += 1
+                conn.execute(
+                    update(SETS)
+                    .where(SETS.c.id == set_id)
+                    .values(revision=revision, sync_status=SyncStatus.PENDING.value, updated_at=now)
+                )
+        doc.revision = revision
+        return ImportResult(
+            campaign_set_id=set_id,
+            created=head is None,
+            revision=revision,
+            counts=_counts(doc),
+            added=stats.added,
+            updated=stats.updated,
+            removed=stats.removed,
+            unchanged=stats.unchanged,
+        )
+
+    @staticmethod
+    def _ensure_account(conn: Connection, platform: str, account: str, now: datetime) -> int:
+        account_id = conn.scalar(
+            select(ACCOUNTS.c.id).where(
+                ACCOUNTS.c.platform == platform, ACCOUNTS.c.platform_account_id == account
+            )
+        )
+        if account_id is None:
+            account_id = conn.scalar(
+                insert(ACCOUNTS)
+                .values(
+                    platform=platform, platform_account_id=account, created_at=now, updated_at=now
+                )
+                .returning(ACCOUNTS.c.id)
+            )
+        assert account_id is not None
+        return account_id
+
+    # Per-entity updates -------------------------------------------------------------------
+
+    def update_entity(self, entity_type: EntityType, entity_id: int, **changes: Any) -> None:
+        """Sync bookkeeping of one entity (and its `sync_records` row), committed at once."""
+        unknown = set(changes) - SYNC_COLUMNS
+        if unknown:
+            raise TypeError(f"not sync columns: {', '.join(sorted(unknown))}")
+        table = TABLES[entity_type]
+        now = utcnow()
+        values = {name: _column_value(name, value) for name, value in changes.items()}
+        with self.db.engine.begin() as conn:
+            updated = conn.execute(
+                update(table).where(table.c.id == entity_id).values(**values, updated_at=now)
+            )
+            if updated.rowcount == 0:
+                raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
+            self._record_sync(conn, entity_type, entity_id, values.get("last_error"), now)
+
+    @staticmethod
+    def _record_sync(
+        conn: Connection,
+        entity_type: EntityType,
+        entity_id: int,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        table = TABLES[entity_type]
+        state = conn.execute(
+            select(
+                table.c.platform_id, table.c.sync_status, table.c.last_synced_at, SETS.c.platform
+            )
+            .join(SETS, SETS.c.id == table.c.campaign_set_id)
+            .where(table.c.id == entity_id)
+        ).one()
+        key = (
+            (RECORDS.c.entity_type == entity_type.value)
+            & (RECORDS.c.entity_id == entity_id)
+            & (RECORDS.c.platform == state.platform)
+        )
+        record = conn.execute(select(RECORDS.c.id, RECORDS.c.error_log).where(key)).one_or_none()
+        log = list(((record.error_log if record else None) or {}).get("errors", []))
+        if error:
+            log = [*log, {"at": now.isoformat(), "error": error}][-ERROR_LOG_LIMIT:]
+        values = {
+            "platform_id": state.platform_id,
+            "sync_status": state.sync_status,
+            "last_synced_at": state.last_synced_at,
+            "error_log": {"errors": log} if log else None,
+        }
+        if record is None:
+            conn.execute(
+                insert(RECORDS).values(
+                    entity_type=entity_type.value,
+                    entity_id=entity_id,
+                    platform=state.platform,
+                    **values,
+                )
+            )
+        else:
+            conn.execute(update(RECORDS).where(RECORDS.c.id == record.id).values(**values))
+
+    def update_entity_fields(
+        self, entity_type: EntityType, entity_id: int, fields: dict[str, Any]
+    ) -> None:
+        """Pushable fields of one entity, named as in `pushable_fields` (targeting lists by
+        their own names). Sync bookkeeping is left to the caller."""
+        unknown = set(fields) - PUSHABLE_COLUMNS[entity_type]
+        if unknown:
+            raise TypeError(f"not pushable {_label(entity_type)} fields: {sorted(unknown)}")
+        table = TABLES[entity_type]
+        values = {
+            name: _column_value(name, value)
+            for name, value in fields.items()
+            if name not in TARGETING_FIELDS
+        }
+        with self.db.engine.begin() as conn:
+            if entity_type is EntityType.AD_GROUP and set(fields) & set(TARGETING_FIELDS):
+                current = conn.scalar(select(table.c.targeting).where(table.c.id == entity_id))
+                targeting = dict(current or {})
+                for name in TARGETING_FIELDS:
+                    if name in fields:
+                        targeting[name] = [_value(item) for item in fields[name]]
+                values["targeting"] = targeting
+            updated = conn.execute(
+                update(table).where(table.c.id == entity_id).values(**values, updated_at=utcnow())
+            )
+            if updated.rowcount == 0:
+                raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
+
+    # Set-level updates --------------------------------------------------------------------
+
+    def set_status(
+        self,
+        set_id: int,
+        status: SetStatus | None = None,
+        sync_status: SyncStatus | None = None,
+        last_synced_at: datetime | None = None,
+    ) -> None:
+        given = {"status": status, "sync_status": sync_status, "last_synced_at": last_synced_at}
+        values = {name: _value(value) for name, value in given.items() if value is not None}
+        self._update_set(set_id, values)
+
+    def archive(self, set_id: int) -> None:
+        now = utcnow()
+        self._update_set(set_id, {"status": SetStatus.ARCHIVED.value, "archived_at": now})
+
+    def _update_set(self, set_id: int, values: dict[str, Any]) -> None:
+        with self.db.engine.begin() as conn:
+            updated = conn.execute(
+                update(SETS).where(SETS.c.id == set_id).values(**values, updated_at=utcnow())
+            )
+            if updated.rowcount == 0:
+                raise NotFoundError(f"campaign set {set_id} not found")
