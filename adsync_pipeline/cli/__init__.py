@@ -14,6 +14,7 @@ def _register() -> None:
     # Imported for their side effect of attaching commands to `cli`.
     from adsync_pipeline.cli import (  # noqa: F401
         db,
+        sandbox,
     )
 
 
