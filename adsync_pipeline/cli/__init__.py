@@ -14,7 +14,10 @@ def _register() -> None:
     # Imported for their side effect of attaching commands to `cli`.
     from adsync_pipeline.cli import (  # noqa: F401
         db,
+        imports,
         sandbox,
+        sets,
+        status,
     )
 
 

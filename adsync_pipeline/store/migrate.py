@@ -7,8 +7,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from adsync_pipeline.store.db import make_engine
+from adsync_pipeline.config import ConfigError, database_url
+from adsync_pipeline.store.db import Database, make_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -26,9 +29,20 @@ def upgrade_connection(connection: Connection, revision: str = "head") -> None:
 
 def upgrade_database(url: str | None = None) -> None:
     """Bring the database at `url` (default: `ADSYNC_DATABASE_URL`) to the latest schema."""
-    engine = make_engine(url)
     try:
-        with engine.begin() as connection:
-            upgrade_connection(connection)
-    finally:
-        engine.dispose()
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                upgrade_connection(connection)
+        finally:
+            engine.dispose()
+    except (DBAPIError, ArgumentError) as exc:
+        shown = make_url(url or database_url()).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(f"cannot use the database at {shown}: {reason}") from exc
+
+
+def migrated_database(url: str | None = None) -> Database:
+    """The database at `url`, brought to the latest schema first (what every command uses)."""
+    upgrade_database(url)
+    return Database.from_url(url)
