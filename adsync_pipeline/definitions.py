@@ -1,0 +1,30 @@
+"""The Dagster code location of adsync (loaded by `workspace.yaml`)."""
+
+from __future__ import annotations
+
+from dagster import Definitions, ScheduleDefinition, SensorDefinition
+
+from adsync_pipeline.orchestration.assets import campaign_hierarchy, platform_push
+from adsync_pipeline.orchestration.jobs import push_campaign_set
+from adsync_pipeline.orchestration.resources import default_resources
+from adsync_pipeline.orchestration.schedules import retry_failed_syncs
+from adsync_pipeline.orchestration.sensors import (
+    pending_campaign_sets,
+    push_run_failed,
+    push_run_finished,
+)
+
+# Reconciliation (`reconcile_platforms`, every 15 minutes) adds its schedule, job and
+# assets to these lists.
+ASSETS = [campaign_hierarchy, platform_push]
+JOBS = [push_campaign_set]
+SCHEDULES: list[ScheduleDefinition] = [retry_failed_syncs]
+SENSORS: list[SensorDefinition] = [pending_campaign_sets, push_run_failed, push_run_finished]
+
+defs = Definitions(
+    assets=ASSETS,
+    jobs=JOBS,
+    schedules=SCHEDULES,
+    sensors=SENSORS,
+    resources=default_resources(),
+)

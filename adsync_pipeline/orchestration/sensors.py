@@ -1,0 +1,134 @@
+"""Sensors: serve sync requests, and raise alerts after push runs."""
+# No `from __future__ import annotations`: Dagster inspects the context type hints.
+
+from datetime import timedelta
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    RunsFilter,
+    RunStatusSensorContext,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+    sensor,
+)
+
+from adsync_pipeline.orchestration.jobs import push_campaign_set
+from adsync_pipeline.orchestration.partitions import (
+    ACCOUNT_TAG,
+    REQUEST_TAG,
+    campaign_sets,
+    push_tags,
+)
+from adsync_pipeline.orchestration.resources import CampaignStoreResource
+from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
+from adsync_pipeline.sync.alerts import RUN_FAILED, alert_on_sync_state, raise_alert
+from adsync_pipeline.sync.serve import record_run_failure
+
+SENSOR_INTERVAL_S = 15
+MAX_REQUESTS_PER_TICK = 25
+# A request at or below the cursor still without a run this long after it was made was
+# never launched (a failed submission, or a PostgreSQL id committed out of order): serve it
+# again. The run key makes that harmless if a run does exist after all.
+RESERVE_AFTER = timedelta(minutes=2)
+
+
+@sensor(
+    job=push_campaign_set,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="One push run per sync request (`adsync sync SET_ID`).",
+)
+def pending_campaign_sets(
+    context: SensorEvaluationContext, store: CampaignStoreResource
+) -> SensorResult | SkipReason:
+    cursor = int(context.cursor or 0)
+    db = store.database()
+    try:
+        repo = SyncRequestRepository(db)
+        # Above the cursor: never served. At or below it: served, run not yet recorded.
+        to_serve = repo.unserved(limit=MAX_REQUESTS_PER_TICK, after_id=cursor)
+        for request in repo.unserved(limit=MAX_REQUESTS_PER_TICK):
+            if request.id > cursor:
+                break
+            run_id = _run_for_request(context, request.id)
+            if run_id is not None:
+                repo.mark_launched(request.id, run_id)
+            elif utcnow() - request.requested_at > RESERVE_AFTER:
+                to_serve.append(request)
+    finally:
+        db.dispose()
+    if not to_serve:
+        return SkipReason("no unserved sync requests")
+    known = context.instance.get_dynamic_partitions(campaign_sets.name)
+    new_keys = sorted({str(r.campaign_set_id) for r in to_serve} - set(known))
+    return SensorResult(
+        run_requests=[_run_request(r) for r in to_serve],
+        dynamic_partitions_requests=[campaign_sets.build_add_request(new_keys)] if new_keys else [],
+        cursor=str(max([cursor, *(r.id for r in to_serve)])),
+    )
+
+
+def _run_request(request: SyncRequestRecord) -> RunRequest:
+    tags = push_tags(request.ad_account_id, request.platform, request.trigger)
+    tags[REQUEST_TAG] = str(request.id)
+    return RunRequest(
+        run_key=f"{request.campaign_set_id}:{request.id}",
+        partition_key=str(request.campaign_set_id),
+        tags=tags,
+    )
+
+
+def _run_for_request(context: SensorEvaluationContext, request_id: int) -> str | None:
+    runs = context.instance.get_runs(
+        filters=RunsFilter(tags={REQUEST_TAG: str(request_id)}), limit=1
+    )
+    return runs[0].run_id if runs else None
+
+
+@run_failure_sensor(
+    monitored_jobs=[push_campaign_set],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Alert when a push run fails; close its sync request.",
+)
+def push_run_failed(context: RunFailureSensorContext, store: CampaignStoreResource) -> None:
+    run = context.dagster_run
+    message = context.failure_event.message or "run failed"
+    set_id = run.tags.get("dagster/partition")
+    account = run.tags.get(ACCOUNT_TAG)
+    db = store.database()
+    try:
+        raise_alert(
+            db,
+            RUN_FAILED,
+            f"push run {run.run_id} of set {set_id} failed: {message}",
+            campaign_set_id=int(set_id) if set_id else None,
+            ad_account_id=int(account) if account else None,
+            dagster_run_id=run.run_id,
+            dedupe_key=f"run_failed:{run.run_id}",
+        )
+        if REQUEST_TAG in run.tags:
+            record_run_failure(db, int(run.tags[REQUEST_TAG]), run.run_id, message)
+        alert_on_sync_state(db, run.run_id)
+    finally:
+        db.dispose()
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[push_campaign_set],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="After each push: alert on entities that gave up and on open breakers.",
+)
+def push_run_finished(context: RunStatusSensorContext, store: CampaignStoreResource) -> None:
+    db = store.database()
+    try:
+        alert_on_sync_state(db, context.dagster_run.run_id)
+    finally:
+        db.dispose()
