@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 MAX_PAGE_SIZE = 1000
 REDACTED = "[redacted]"
-_SECRET_WORDS = ("token", "secret", "password", "authorization", "code")
+_SECRET_WORDS = ("token", "secret", "password", "authorization")
 # Failures that prove the request never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 

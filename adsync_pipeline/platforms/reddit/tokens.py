@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from adsync_pipeline.config import RedditSettings, reddit_settings
+from adsync_pipeline.platforms.reddit.client import RedditClient
 from adsync_pipeline.platforms.reddit.errors import RedditAuthError
 from adsync_pipeline.platforms.reddit.oauth import RECONNECT_HINT, RedditOAuth, TokenGrant
 
@@ -138,3 +140,17 @@ class VaultTokenProvider:
             raise RedditAuthError(f"ad account {self.account_id} has no access token")
         self._token, self._expires_at = token, expires_at
         return token
+
+
+def client_for_account(
+    account_id: int,
+    store: TokenStore,
+    *,
+    settings: RedditSettings | None = None,
+    **client_options: Any,
+) -> RedditClient:
+    """The usual way to talk to Reddit as one stored ad account connection:
+    `client_for_account(record.id, AccountRepository(db, Vault.from_env()))`."""
+    settings = settings or reddit_settings()
+    provider = VaultTokenProvider(account_id, store, RedditOAuth(settings))
+    return RedditClient(provider, settings=settings, **client_options)
