@@ -217,9 +217,14 @@ class SyncLogRepository:
         return BreakerSnapshot(row.state, row.opened_at, row.reason)
 
     def set_breaker(
-        self, platform: str, ad_account_id: int, state: str, reason: str | None
+        self,
+        platform: str,
+        ad_account_id: int,
+        state: str,
+        reason: str | None,
+        now: datetime | None = None,
     ) -> BreakerSnapshot:
-        opened_at = utcnow() if state == "open" else None
+        opened_at = (now or utcnow()) if state == "open" else None
         with self.db.transaction() as session:
             row = session.execute(
                 select(BreakerState)

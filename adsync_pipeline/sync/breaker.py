@@ -65,10 +65,10 @@ class CircuitBreaker:
             f"{window.retryable_failures} of the last {window.total} calls to {self.platform} "
             f"failed with retryable errors within {int(self.policy.window.total_seconds())} s"
         )
-        return self.log.set_breaker(self.platform, self.ad_account_id, "open", reason)
+        return self.log.set_breaker(self.platform, self.ad_account_id, "open", reason, now)
 
     def close(self) -> None:
         self.log.set_breaker(self.platform, self.ad_account_id, "closed", None)
 
-    def reopen(self, reason: str) -> BreakerSnapshot:
-        return self.log.set_breaker(self.platform, self.ad_account_id, "open", reason)
+    def reopen(self, reason: str, now: datetime) -> BreakerSnapshot:
+        return self.log.set_breaker(self.platform, self.ad_account_id, "open", reason, now)

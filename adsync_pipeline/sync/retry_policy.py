@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-MAX_ATTEMPTS = 3
+from adsync_pipeline.domain.plan import MAX_ATTEMPTS
+
 DEFAULT_RETRY_BASE = timedelta(seconds=60)
 
 

@@ -1,0 +1,591 @@
+"""Apply a campaign set to its platform: plan (pure), then apply (all effects).
+
+Order and safety rules (ARCHITECTURE.md, principles 2-6):
+- parents before children, level by level; siblings concurrently, bounded;
+- an intent row is committed before every create, and each platform id is committed in its
+  own transaction right after its call, so a killed process never loses an id;
+- a create whose outcome is unknown is resolved by looking the entity up by name under its
+  parent, at once and again at the start of the next push: never a blind second create;
+- every entity ends synced, failed (with its error and next attempt) or skipped (why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from adsync_pipeline.domain.model import (
+    Ad,
+    AdGroup,
+    Campaign,
+    CampaignSet,
+    EntityStatus,
+    EntityType,
+    Keyword,
+    SetStatus,
+    SyncStatus,
+    entity_type_of,
+)
+from adsync_pipeline.domain.plan import (
+    REASON_BLOCKED,
+    OpKind,
+    Plan,
+    PlannedOp,
+    make_plan,
+    make_status_plan,
+)
+from adsync_pipeline.platforms.adapter import (
+    CampaignSetPlatformAdapter,
+    PlatformResult,
+    PushContext,
+)
+from adsync_pipeline.platforms.errors import (
+    CreateOutcomeUnknown,
+    ErrorClass,
+    PlatformError,
+    classify,
+)
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.sync.audit import entity_context
+from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
+from adsync_pipeline.sync.results import EntityOutcome, PushResult
+from adsync_pipeline.sync.retry_policy import DEFAULT_RETRY_BASE, next_attempt_at
+
+KeyPath = tuple[str, ...]
+AnyEntity = Campaign | AdGroup | Ad | Keyword
+Index = dict[tuple[EntityType, KeyPath], AnyEntity]
+# (entities done, entities in the plan, the outcome just recorded)
+ProgressListener = Callable[[int, int, EntityOutcome], None]
+
+_PARENT_TYPE = {
+    EntityType.AD_GROUP: EntityType.CAMPAIGN,
+    EntityType.AD: EntityType.AD_GROUP,
+    EntityType.KEYWORD: EntityType.AD_GROUP,
+}
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    concurrency: int = 8
+    force: bool = False  # push failed entities even if their next attempt is not due
+    include_given_up: bool = False  # `adsync retry`: try entities that gave up once more
+    retry_base: timedelta = DEFAULT_RETRY_BASE
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+
+@dataclass(frozen=True)
+class AccountResources:
+    """The ad account as the store knows it; `id` is our row id (audit, breaker)."""
+
+    id: int
+    platform: str
+    platform_account_id: str
+    funding_instrument_id: str | None
+    profile_id: str | None
+    pixel_id: str | None
+
+
+def key_of(path: KeyPath) -> str:
+    return "/".join(path)
+
+
+def index_entities(campaign_set: CampaignSet) -> Index:
+    """Entities by (type, key path): an ad and a keyword may share a key in one group."""
+    index: Index = {}
+    for campaign in campaign_set.campaigns:
+        index[(EntityType.CAMPAIGN, (campaign.key,))] = campaign
+        for group in campaign.ad_groups:
+            group_path = (campaign.key, group.key)
+            index[(EntityType.AD_GROUP, group_path)] = group
+            for ad in group.ads:
+                index[(EntityType.AD, (*group_path, ad.key))] = ad
+            for keyword in group.keywords:
+                index[(EntityType.KEYWORD, (*group_path, keyword.key))] = keyword
+    return index
+
+
+def parent_of(op: PlannedOp) -> tuple[EntityType, KeyPath] | None:
+    if op.parent_key_path is None:
+        return None
+    return _PARENT_TYPE[op.entity_type], op.parent_key_path
+
+
+def ancestors(op: PlannedOp) -> list[tuple[EntityType, KeyPath]]:
+    chain = []
+    parent = parent_of(op)
+    while parent is not None:
+        chain.append(parent)
+        parent_type, path = parent
+        parent = (EntityType.CAMPAIGN, path[:1]) if parent_type is EntityType.AD_GROUP else None
+    return chain
+
+
+def final_set_status(campaign_set: CampaignSet, result: PushResult) -> tuple[SetStatus, SyncStatus]:
+    if result.failed:
+        return SetStatus.ERROR, SyncStatus.FAILED
+    live = [c for c in campaign_set.campaigns if not c.sync.removed]
+    status = (
+        SetStatus.PAUSED
+        if live and all(c.status is EntityStatus.PAUSED for c in live)
+        else SetStatus.ACTIVE
+    )
+    return status, SyncStatus.PENDING if result.skipped else SyncStatus.SYNCED
+
+
+class PushEngine:
+    def __init__(
+        self,
+        db: Database,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountResources,
+        *,
+        run_id: str,
+        trigger: str = "manual",
+        request_id: int | None = None,
+        options: PushOptions | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_progress: ProgressListener | None = None,
+    ) -> None:
+        self.db = db
+        self.on_progress = on_progress
+        self._total = 0
+        self.sets = CampaignSetRepository(db)
+        self.log = SyncLogRepository(db)
+        self.adapter = adapter
+        self.account = account
+        self.run_id = run_id
+        self.trigger = trigger
+        self.request_id = request_id
+        self.options = options or PushOptions()
+        self.clock = clock
+        self.breaker = CircuitBreaker(self.log, account.platform, account.id, self.options.breaker)
+        self._set_id = 0
+        self._abort_reason: str | None = None
+        self._blocked: set[tuple[EntityType, KeyPath]] = set()
+        self._written_groups: set[KeyPath] = set()
+        # Entities whose earlier create has an unknown outcome that could not be looked up.
+        self._unresolved: dict[tuple[EntityType, int], str] = {}
+
+    async def push(self, set_id: int) -> PushResult:
+        """Make the platform match the local set: creates, updates, deletes."""
+        return await self._run(set_id, None)
+
+    async def change_status(self, set_id: int, target: EntityStatus) -> PushResult:
+        """Pause or resume every campaign of the set, locally and on the platform."""
+        return await self._run(set_id, target)
+
+    async def _run(self, set_id: int, target: EntityStatus | None) -> PushResult:
+        started = time.monotonic()
+        self._set_id = set_id
+        result = PushResult(run_id=self.run_id, campaign_set_id=set_id)
+        run_row = self.log.start_run(self.run_id, set_id, self.account.id, self.trigger)
+        try:
+            if await self._admitted(result):
+                self.sets.set_status(set_id, status=SetStatus.SYNCING)
+                await self._resolve_open_intents(set_id)
+                campaign_set = self.sets.load(set_id)
+                plan = (
+                    make_status_plan(campaign_set, target)
+                    if target is not None
+                    else make_plan(
+                        campaign_set,
+                        self.clock(),
+                        force=self.options.force,
+                        include_given_up=self.options.include_given_up,
+                    )
+                )
+                self._total = len(plan.ops)
+                await self._apply(plan, index_entities(campaign_set), result)
+                status, sync_status = final_set_status(campaign_set, result)
+                self.sets.set_status(
+                    set_id,
+                    status=status,
+                    sync_status=sync_status,
+                    last_synced_at=None if result.failed else self.clock(),
+                )
+        finally:
+            self._collect_stats(result)
+            result.duration_s = round(time.monotonic() - started, 3)
+            self._finish(run_row, result)
+        return result
+
+    # Admission: the circuit breaker ---------------------------------------------------
+
+    async def _admitted(self, result: PushResult) -> bool:
+        gate, snapshot = self.breaker.gate(self.clock())
+        if gate is Gate.ALLOW:
+            return True
+        if gate is Gate.PROBE:
+            try:
+                with entity_context("ad_account", self.account.platform_account_id, "probe"):
+                    await self.adapter.probe(self._context(None, {}))
+            except PlatformError as exc:
+                if not exc.retryable:
+                    raise
+                snapshot = self.breaker.reopen(f"probe failed: {exc}", self.clock())
+                result.refused = self._refusal(snapshot.reason)
+                return False
+            self.breaker.close()
+            return True
+        result.refused = self._refusal(snapshot.reason)
+        return False
+
+    def _refusal(self, reason: str | None) -> str:
+        return (
+            f"circuit breaker open for {self.account.platform} account "
+            f"{self.account.platform_account_id} ({reason}); nothing was pushed, entities stay "
+            f"pending and are pushed once a probe call succeeds after the "
+            f"{int(self.options.breaker.cool_down.total_seconds())} s cool-down"
+        )
+
+    # Creates whose outcome is unknown ---------------------------------------------------
+
+    async def _resolve_open_intents(self, set_id: int) -> None:
+        intents = self.log.open_intents(set_id)
+        if not intents:
+            return
+        known = {
+            (entity_type_of(e).value, e.id): e
+            for e in index_entities(self.sets.load(set_id)).values()
+        }
+        for intent in intents:
+            entity = known.get((intent.entity_type, intent.entity_id))
+            if entity is None or entity.sync.platform_id:
+                self.log.resolve_intent(intent.id, "superseded", None)
+                continue
+            entity_type = EntityType(intent.entity_type)
+            try:
+                with entity_context(intent.entity_type, entity.key, "adopt"):
+                    found = await self.adapter.find_child_by_name(
+                        entity_type, intent.parent_platform_id or "", intent.name
+                    )
+            except PlatformError as exc:
+                # Without an answer a create could duplicate: this entity waits a push.
+                self._unresolved[(entity_type, intent.entity_id)] = str(exc)
+                continue
+            if found is None:
+                self.log.resolve_intent(intent.id, "not_found", None)
+                continue
+            # The fingerprint stays unset: the planner then sends one update, which makes
+            # the adopted entity match local even if it was edited since the lost create.
+            self.sets.update_entity(
+                entity_type,
+                intent.entity_id,
+                platform_id=found.platform_id,
+                platform_data=found.platform_data,
+            )
+            self.log.resolve_intent(intent.id, "adopted", found.platform_id)
+
+    # Apply ------------------------------------------------------------------------------
+
+    async def _apply(self, plan: Plan, index: Index, result: PushResult) -> None:
+        semaphore = asyncio.Semaphore(self.options.concurrency)
+        for level in plan.levels():
+            keyword_ops: dict[KeyPath, list[PlannedOp]] = defaultdict(list)
+            tasks = []
+            for op in level:
+                if op.entity_type is EntityType.KEYWORD and op.parent_key_path is not None:
+                    keyword_ops[op.parent_key_path].append(op)
+                else:
+                    tasks.append(self._run_op(op, index, semaphore, result))
+            for group_path, ops in keyword_ops.items():
+                tasks.append(self._run_keyword_ops(group_path, ops, index, semaphore, result))
+            await asyncio.gather(*tasks)
+
+    async def _run_op(
+        self, op: PlannedOp, index: Index, semaphore: asyncio.Semaphore, result: PushResult
+    ) -> None:
+        entity = index[(op.entity_type, op.key_path)]
+        if op.op is OpKind.NOOP:
+            self._record(result, op, "noop", entity.sync.platform_id)
+            return
+        if op.op is OpKind.SKIP or self._is_blocked(op, index):
+            self._skip(result, op, op.reason if op.op is OpKind.SKIP else REASON_BLOCKED)
+            return
+        async with semaphore:
+            if self._abort_reason:
+                self._skip(result, op, self._abort_reason)
+                return
+            with entity_context(op.entity_type.value, key_of(op.key_path), op.op.value):
+                try:
+                    await self._call(op, entity, index)
+                except PlatformError as exc:
+                    self._fail(result, op, entity, exc)
+                    return
+        self._succeed(result, op, entity)
+
+    async def _run_keyword_ops(
+        self,
+        group_path: KeyPath,
+        ops: list[PlannedOp],
+        index: Index,
+        semaphore: asyncio.Semaphore,
+        result: PushResult,
+    ) -> None:
+        """Keywords of one ad group go in one call (Reddit keeps them in the group's
+        targeting, replaced whole), or in none when the group's own write carried them."""
+        group = index[(EntityType.AD_GROUP, group_path)]
+        assert isinstance(group, AdGroup)
+        writes = [op for op in ops if op.is_write]
+        for op in ops:
+            if not op.is_write:
+                await self._run_op(op, index, semaphore, result)
+        if not writes:
+            return
+        if self._is_blocked(writes[0], index):
+            for op in writes:
+                self._skip(result, op, REASON_BLOCKED)
+            return
+        if group_path not in self._written_groups:
+            async with semaphore:
+                if self._abort_reason:
+                    for op in writes:
+                        self._skip(result, op, self._abort_reason)
+                    return
+                with entity_context("keyword", key_of(group_path) + "/*", "update"):
+                    try:
+                        await self.adapter.sync_keywords(
+                            group,
+                            [k for k in group.keywords if not k.sync.removed],
+                            self._context(writes[0], index),
+                        )
+                    except PlatformError as exc:
+                        for op in writes:
+                            self._fail(result, op, index[(op.entity_type, op.key_path)], exc)
+                        return
+        for op in writes:
+            keyword = index[(op.entity_type, op.key_path)]
+            assert isinstance(keyword, Keyword)
+            self._store_success(
+                op, keyword, PlatformResult(platform_id=f"{group.sync.platform_id}:{keyword.text}")
+            )
+            self._succeed(result, op, keyword)
+
+    async def _call(self, op: PlannedOp, entity: AnyEntity, index: Index) -> None:
+        context = self._context(op, index)
+        if op.op is OpKind.CREATE:
+            await self._create(op, entity, context)
+        else:
+            method = getattr(self.adapter, f"{op.op.value}_{op.entity_type.value}")
+            self._store_success(op, entity, await method(entity, context))
+        if isinstance(entity, AdGroup):
+            # The group's payload carries its keywords: no separate keyword call needed.
+            self._written_groups.add(op.key_path)
+
+    async def _create(self, op: PlannedOp, entity: AnyEntity, context: PushContext) -> None:
+        parent_pid = context.parent_platform_id or ""
+        assert entity.id is not None
+        unresolved = self._unresolved.get((op.entity_type, entity.id))
+        if unresolved is not None:
+            raise CreateOutcomeUnknown(
+                f"an earlier create may have reached the platform and looking it up failed "
+                f"({unresolved}); not creating again until the lookup succeeds"
+            )
+        intent_id = self.log.record_intent(
+            self._set_id, op.entity_type.value, entity.id, parent_pid, op.name, self.run_id
+        )
+        kind = op.entity_type.value
+        try:
+            outcome: PlatformResult = await getattr(self.adapter, f"create_{kind}")(entity, context)
+        except CreateOutcomeUnknown:
+            found = await self.adapter.find_child_by_name(op.entity_type, parent_pid, op.name)
+            if found is None:
+                # Left open on purpose: the next push looks again before creating.
+                raise
+            self.sets.update_entity(
+                op.entity_type,
+                entity.id,
+                platform_id=found.platform_id,
+                platform_data=found.platform_data,
+            )
+            self.log.resolve_intent(intent_id, "adopted", found.platform_id)
+            entity.sync.platform_id = found.platform_id
+            entity.sync.platform_data = found.platform_data
+            # One update makes the adopted entity match local, whatever the lost create sent.
+            self._store_success(
+                op, entity, await getattr(self.adapter, f"update_{kind}")(entity, context)
+            )
+            return
+        except PlatformError:
+            # A definite refusal (validation, rate limit, auth): nothing was created.
+            self.log.resolve_intent(intent_id, "failed", None)
+            raise
+        # The id is committed before the intent closes: a crash in between leaves an open
+        # intent for an entity that has its id, which the next push simply closes.
+        self._store_success(op, entity, outcome)
+        self.log.resolve_intent(intent_id, "created", outcome.platform_id)
+
+    # Outcomes ---------------------------------------------------------------------------
+
+    def _store_success(self, op: PlannedOp, entity: AnyEntity, outcome: PlatformResult) -> None:
+        """One committed transaction per entity, right after its call."""
+        assert entity.id is not None
+        platform_data = (
+            outcome.platform_data
+            if outcome.platform_data is not None
+            else entity.sync.platform_data
+        )
+        changes: dict[str, object] = {
+            "platform_id": outcome.platform_id or entity.sync.platform_id,
+            "platform_data": platform_data,
+            "sync_status": SyncStatus.SYNCED,
+            "last_pushed_fingerprint": op.fingerprint,
+            "last_synced_at": self.clock(),
+            "last_error": None,
+            "attempts": 0,
+            "next_attempt_at": None,
+        }
+        if op.op in (OpKind.PAUSE, OpKind.RESUME) and isinstance(entity, Campaign):
+            entity.status = EntityStatus.PAUSED if op.op is OpKind.PAUSE else EntityStatus.ACTIVE
+            self.sets.update_entity_fields(op.entity_type, entity.id, {"status": entity.status})
+        self.sets.update_entity(op.entity_type, entity.id, **changes)
+        entity.sync.platform_id = changes["platform_id"]  # type: ignore[assignment]
+        entity.sync.platform_data = platform_data
+
+    def _succeed(self, result: PushResult, op: PlannedOp, entity: AnyEntity) -> None:
+        result.synced += 1
+        self._record(result, op, "synced", entity.sync.platform_id)
+
+    def _fail(self, result: PushResult, op: PlannedOp, entity: AnyEntity, exc: Exception) -> None:
+        assert entity.id is not None
+        classification = classify(exc)
+        attempts = entity.sync.attempts + 1
+        retry_at = (
+            next_attempt_at(self.clock(), attempts, self.options.retry_base)
+            if classification is ErrorClass.RETRYABLE
+            else None
+        )
+        message = str(exc)
+        self.sets.update_entity(
+            op.entity_type,
+            entity.id,
+            sync_status=SyncStatus.FAILED,
+            last_error=message,
+            attempts=attempts,
+            next_attempt_at=retry_at,
+        )
+        self._blocked.add((op.entity_type, op.key_path))
+        if classification is ErrorClass.AUTH:
+            self._abort_reason = f"not attempted: authentication failed ({message})"
+        elif classification is ErrorClass.RETRYABLE:
+            opened = self.breaker.trip_if_needed(self.clock())
+            if opened is not None:
+                self._abort_reason = f"not attempted: circuit breaker opened ({opened.reason})"
+        result.failed += 1
+        self._record(
+            result,
+            op,
+            "failed",
+            entity.sync.platform_id,
+            message=message,
+            retryable=classification is ErrorClass.RETRYABLE,
+        )
+
+    def _skip(self, result: PushResult, op: PlannedOp, reason: str) -> None:
+        self._blocked.add((op.entity_type, op.key_path))
+        result.skipped += 1
+        self._record(result, op, "skipped", op.platform_id, message=reason)
+
+    def _record(
+        self,
+        result: PushResult,
+        op: PlannedOp,
+        status: str,
+        platform_id: str | None,
+        *,
+        message: str | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        outcome = EntityOutcome(
+            entity=op.entity_type.value,
+            key=key_of(op.key_path),
+            operation=op.op.value,
+            status=status,
+            platform_id=platform_id,
+            message=message,
+            retryable=retryable,
+        )
+        result.outcomes.append(outcome)
+        if self.on_progress is not None:
+            self.on_progress(len(result.outcomes), self._total, outcome)
+        if status == "noop":
+            result.noop += 1
+            return
+        self.log.add_event(
+            self._set_id,
+            "sync-progress",
+            {
+                "entity": outcome.entity,
+                "key": outcome.key,
+                "operation": outcome.operation,
+                "status": status,
+                "platformId": platform_id,
+                "error": message if status != "synced" else None,
+            },
+            self.run_id,
+            self.request_id,
+        )
+
+    def _is_blocked(self, op: PlannedOp, index: Index) -> bool:
+        """A child cannot be written while an ancestor failed, was skipped or has no id."""
+        for ancestor in ancestors(op):
+            if ancestor in self._blocked or not index[ancestor].sync.platform_id:
+                return True
+        return False
+
+    def _context(self, op: PlannedOp | None, index: Index) -> PushContext:
+        campaign = group = None
+        for entity_type, path in ancestors(op) if op else []:
+            if entity_type is EntityType.CAMPAIGN:
+                campaign = index[(entity_type, path)]
+            else:
+                group = index[(entity_type, path)]
+        return PushContext(
+            ad_account_id=self.account.platform_account_id,
+            funding_instrument_id=self.account.funding_instrument_id,
+            profile_id=self.account.profile_id,
+            pixel_id=self.account.pixel_id,
+            campaign=campaign if isinstance(campaign, Campaign) else None,
+            ad_group=group if isinstance(group, AdGroup) else None,
+        )
+
+    # Totals -----------------------------------------------------------------------------
+
+    def _collect_stats(self, result: PushResult) -> None:
+        stats = self.adapter.stats()
+        result.api_calls = stats.api_calls
+        result.rate_limited = stats.rate_limited
+        result.retries = stats.retries
+
+    def _finish(self, run_row: int, result: PushResult) -> None:
+        status = "refused" if result.refused else ("failed" if result.failed else "succeeded")
+        totals = {
+            "synced": result.synced,
+            "failed": result.failed,
+            "skipped": result.skipped,
+            "api_calls": result.api_calls,
+            "rate_limited": result.rate_limited,
+            "retries": result.retries,
+        }
+        summary = {"duration_s": result.duration_s, "noop": result.noop, "refused": result.refused}
+        self.log.finish_run(run_row, status, totals, summary)
+        self.log.add_event(
+            self._set_id,
+            "sync-complete",
+            {
+                "synced": result.synced,
+                "failed": result.failed,
+                "skipped": result.skipped,
+                "refused": result.refused,
+                "errors": result.errors,
+            },
+            self.run_id,
+            self.request_id,
+        )
