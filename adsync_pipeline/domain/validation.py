@@ -99,12 +99,16 @@ def as_enum(enum: type[E], value: Any) -> E:
 
 def as_objective(value: Any) -> str:
     """Our portable objectives (lower case) or Reddit's own (upper case), kept as written."""
+    ours = {o.value for o in Objective}
     if isinstance(value, str):
-        if value.lower() in {o.value for o in Objective}:
+        # Exact spelling first: "conversions" is ours, "CONVERSIONS" is Reddit's.
+        if value in ours or value in REDDIT_OBJECTIVES:
+            return value
+        if value.lower() in ours:
             return value.lower()
         if value.upper() in REDDIT_OBJECTIVES:
             return value.upper()
-    known = ", ".join([o.value for o in Objective] + list(REDDIT_OBJECTIVES))
+    known = ", ".join([*ours, *REDDIT_OBJECTIVES])
     raise Invalid(f"must be one of {known} (got {_shown(value)})")
 
 
