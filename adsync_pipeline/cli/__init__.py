@@ -13,6 +13,7 @@ from adsync_pipeline.errors import AdsyncError
 def _register() -> None:
     # Imported for their side effect of attaching commands to `cli`.
     from adsync_pipeline.cli import (  # noqa: F401
+        accounts,
         db,
         imports,
         sandbox,

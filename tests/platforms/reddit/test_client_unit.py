@@ -1,0 +1,135 @@
+"""Narrow unit tests of failure modes the sandbox cannot produce on demand (transport errors)
+and of the header parsing and limiter bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from adsync_pipeline.config import RedditSettings
+from adsync_pipeline.platforms.errors import CreateOutcomeUnknown
+from adsync_pipeline.platforms.reddit.client import (
+    REDACTED,
+    RedditClient,
+    StaticTokenProvider,
+    redact,
+)
+from adsync_pipeline.platforms.reddit.errors import RedditApiError
+from adsync_pipeline.platforms.reddit.ratelimit import RateLimiter, parse_headers, route_key
+
+API = "https://ads-api.example/api/v3"
+OK = {"data": {"id": "1", "name": "x"}}
+
+
+def scripted(*steps: Exception | int) -> tuple[httpx.MockTransport, list[httpx.Request]]:
+    """A transport answering each request with the next step: an exception or a status."""
+    seen: list[httpx.Request] = []
+    queue = list(steps)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        step = queue.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        return httpx.Response(step, json=OK if step < 400 else {"error": {"code": step}})
+
+    return httpx.MockTransport(handle), seen
+
+
+def make(transport: httpx.MockTransport) -> RedditClient:
+    settings = RedditSettings(API, "https://auth.example", "id", "secret", "python:adsync:test")
+    return RedditClient(
+        StaticTokenProvider("tok"), settings=settings, transport=transport, backoff_base=0.001
+    )
+
+
+async def test_read_timeout_on_create_is_an_unknown_outcome_sent_once() -> None:
+    transport, seen = scripted(httpx.ReadTimeout("slow"), 201)
+    client = make(transport)
+    with pytest.raises(CreateOutcomeUnknown):
+        await client.create("/ad_accounts/t2_a/campaigns", {"name": "n"})
+    assert len(seen) == 1
+
+
+async def test_dropped_connection_on_create_is_an_unknown_outcome() -> None:
+    transport, seen = scripted(httpx.RemoteProtocolError("closed"), 201)
+    with pytest.raises(CreateOutcomeUnknown):
+        await make(transport).create("/ad_accounts/t2_a/campaigns", {"name": "n"})
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize("first", [httpx.ConnectError("refused"), 429])
+async def test_create_is_retried_only_when_nothing_was_done(first: Exception | int) -> None:
+    transport, seen = scripted(first, 201)
+    client = make(transport)
+    assert (await client.create("/ad_accounts/t2_a/campaigns", {"name": "n"}))["id"] == "1"
+    assert len(seen) == 2 and client.retries == 1
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx.ReadTimeout("slow"), httpx.ConnectError("refused"), 500, 502, 429]
+)
+@pytest.mark.parametrize("verb", ["get", "patch"])
+async def test_get_and_patch_are_retried(failure: Exception | int, verb: str) -> None:
+    transport, seen = scripted(failure, 200)
+    client = make(transport)
+    call: Callable[..., object] = getattr(client, verb)
+    args = ("/campaigns/1",) if verb == "get" else ("/campaigns/1", {"name": "n"})
+    assert (await call(*args))["id"] == "1"  # type: ignore[index]
+    assert len(seen) == 2
+
+
+async def test_permanent_errors_are_not_retried() -> None:
+    transport, seen = scripted(400, 200)
+    with pytest.raises(RedditApiError) as caught:
+        await make(transport).patch("/campaigns/1", {"name": "n"})
+    assert caught.value.status == 400 and len(seen) == 1
+
+
+async def test_request_carries_bearer_user_agent_and_envelope() -> None:
+    transport, seen = scripted(201)
+    await make(transport).create("/ad_accounts/t2_a/campaigns", {"name": "n"})
+    request = seen[0]
+    assert request.headers["authorization"] == "Bearer tok"
+    assert request.headers["user-agent"] == "python:adsync:test"
+    assert request.content == b'{"data":{"name":"n"}}'
+
+
+def test_redaction() -> None:
+    body = {"data": {"refresh_token": "x", "nested": [{"Client_Secret": "y", "name": "n"}]}}
+    assert redact(body) == {
+        "data": {"refresh_token": REDACTED, "nested": [{"Client_Secret": REDACTED, "name": "n"}]}
+    }
+
+
+def test_header_parsing_and_route_keys() -> None:
+    parsed = parse_headers(
+        {"RateLimit-Policy": '"ads-x";q=200;w=60', "RateLimit": '"ads-x";r=0;t=0.25'}
+    )
+    assert parsed is not None
+    assert (parsed.policy, parsed.quota, parsed.window, parsed.remaining, parsed.reset) == (
+        "ads-x",
+        200,
+        60.0,
+        0,
+        0.25,
+    )
+    assert parse_headers({"Content-Type": "application/json"}) is None
+    assert route_key("patch", "/campaigns/1786") == "PATCH /campaigns/{}"
+    assert route_key("GET", "/ad_accounts/t2_ab1/ads") == "GET /ad_accounts/{}/ads"
+
+
+async def test_limiter_reserves_the_last_unit_for_one_task_only() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    headers = {"RateLimit-Policy": '"w";q=3;w=60', "RateLimit": '"w";r=1;t=30'}
+    probe = await limiter.acquire("PATCH", "/campaigns/1")
+    await limiter.release(probe, headers, status=200)
+    last = await limiter.acquire("PATCH", "/campaigns/2")
+    assert last.policy == "w"
+    assert limiter.snapshot()["w"]["available"] == 0  # the next caller would wait for reset
+    now[0] = 31.0
+    after_reset = await limiter.acquire("PATCH", "/campaigns/3")
+    assert after_reset.policy == "w"
