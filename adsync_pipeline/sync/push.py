@@ -56,7 +56,7 @@ from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.sync.audit import entity_context
 from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
 from adsync_pipeline.sync.results import EntityOutcome, PushResult
-from adsync_pipeline.sync.retry_policy import DEFAULT_RETRY_BASE, next_attempt_at
+from adsync_pipeline.sync.retry_policy import next_attempt_at, retry_base_from_env
 
 KeyPath = tuple[str, ...]
 AnyEntity = Campaign | AdGroup | Ad | Keyword
@@ -76,7 +76,7 @@ class PushOptions:
     concurrency: int = 8
     force: bool = False  # push failed entities even if their next attempt is not due
     include_given_up: bool = False  # `adsync retry`: try entities that gave up once more
-    retry_base: timedelta = DEFAULT_RETRY_BASE
+    retry_base: timedelta = field(default_factory=retry_base_from_env)
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
 
 

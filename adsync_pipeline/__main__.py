@@ -1,0 +1,5 @@
+"""`python -m adsync_pipeline` is the `adsync` command."""
+
+from adsync_pipeline.cli import main
+
+main()
