@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import (
     Ad,
     AdGroup,
@@ -38,6 +39,7 @@ from adsync_pipeline.domain.plan import (
     make_plan,
     make_status_plan,
 )
+from adsync_pipeline.domain.reconcile import PUSHED
 from adsync_pipeline.platforms.adapter import (
     CampaignSetPlatformAdapter,
     PlatformResult,
@@ -445,6 +447,9 @@ class PushEngine:
         if op.op in (OpKind.PAUSE, OpKind.RESUME) and isinstance(entity, Campaign):
             entity.status = EntityStatus.PAUSED if op.op is OpKind.PAUSE else EntityStatus.ACTIVE
             self.sets.update_entity_fields(op.entity_type, entity.id, {"status": entity.status})
+        # The fields as pushed: reconciliation's base, to tell our own edits from the platform's.
+        platform_data = {**(platform_data or {}), PUSHED: pushable_fields(entity)}
+        changes["platform_data"] = platform_data
         self.sets.update_entity(op.entity_type, entity.id, **changes)
         entity.sync.platform_id = changes["platform_id"]  # type: ignore[assignment]
         entity.sync.platform_data = platform_data
