@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +17,6 @@ from adsync_pipeline.sandbox.reddit_state import CLIENT_ID, CLIENT_SECRET, REFRE
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRepository
 from adsync_pipeline.store.db import Database
-from adsync_pipeline.store.models import Base
 
 ACCOUNT = "t2_sandbox01"
 USER_AGENT = "python:adsync:test (by /u/adsync_tests)"
@@ -68,11 +67,9 @@ def vault() -> Vault:
 
 
 @pytest.fixture
-def account_db(tmp_path: Any) -> Iterator[Database]:
-    db = Database.from_url(f"sqlite:///{tmp_path / 'accounts.db'}")
-    Base.metadata.create_all(db.engine)
-    yield db
-    db.dispose()
+def account_db(database: Database) -> Database:
+    """The store's migrated test database (SQLite and PostgreSQL)."""
+    return database
 
 
 @pytest.fixture

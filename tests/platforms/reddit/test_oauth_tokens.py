@@ -121,6 +121,9 @@ async def test_401_mid_run_refreshes_once_and_continues(
     statuses = [r.status for r in client.records]
     assert statuses.count(200) == 11 and set(statuses) <= {200, 401}
     assert all(r.outcome == "auth" for r in client.records if r.status == 401)
+    issued = reddit_sandbox.state.snapshot()["oauth"]["access_tokens"]
+    audit_text = repr(client.records)
+    assert issued and not any(token in audit_text for token in [*issued, REFRESH_TOKEN])
 
 
 async def test_expiring_token_is_refreshed_before_use(
@@ -163,7 +166,7 @@ async def test_concurrent_refresh_by_two_processes_keeps_one_winner(
     account_id = await _connected(first, settings, expired=True)
     version = first.load_tokens(account_id).version
     # Two "processes": separate engines on the same database file.
-    other_db = Database.from_url(str(account_db.engine.url))
+    other_db = Database.from_url(account_db.engine.url.render_as_string(hide_password=False))
     second = AccountRepository(other_db, vault)
     try:
         providers = [
