@@ -80,7 +80,8 @@ READ_ONLY = {
 IMMUTABLE = {
     "campaigns": {"objective", "is_campaign_budget_optimization", "goal_type"},
     "ad_groups": {"campaign_id"},
-    "ads": {"ad_group_id", "post_id"},
+    # Update Ad documents only ad_group_id as unchangeable: post_id is how new copy ships.
+    "ads": {"ad_group_id"},
     "posts": {"type", "headline", "body", "content", "thumbnail_url", "is_richtext"},
 }
 

@@ -144,6 +144,11 @@ class RedditAds:
     async def create_post(self, profile_id: str, payload: Mapping[str, Any]) -> Entity:
         return await self.client.create(f"/profiles/{_seg(profile_id)}/posts", payload)
 
+    def list_posts(self, profile_id: str) -> AsyncIterator[Entity]:
+        # Reddit pages posts by at most 100.
+        path = f"/profiles/{_seg(profile_id)}/posts"
+        return self.client.paginate(path, page_size=100)
+
     async def get_post(self, post_id: str) -> Entity:
         return await self.client.get(f"/posts/{_seg(post_id)}")
 
