@@ -14,7 +14,9 @@ def _register() -> None:
     # Imported for their side effect of attaching commands to `cli`.
     from adsync_pipeline.cli import (  # noqa: F401
         accounts,
+        alerts,
         db,
+        demo,
         imports,
         sandbox,
         sets,

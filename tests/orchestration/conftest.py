@@ -74,3 +74,9 @@ def add_campaign(
         session.add(row)
         session.flush()
         return row.id
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "e2e: starts real processes (dagster-daemon, PostgreSQL); select with -m e2e"
+    )
