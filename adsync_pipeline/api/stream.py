@@ -1,0 +1,140 @@
+"""Live progress over Server-Sent Events, read from `sync_events` by polling the store.
+
+The store, not memory, is the source: events written by a Dagster run in another process
+stream the same way, and a client that reconnects with `Last-Event-ID` gets exactly the
+events after that id: nothing lost, nothing repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from adsync_pipeline.api.deps import MAX_ID, Db, SetId
+from adsync_pipeline.api.errors import COMMON_RESPONSES
+from adsync_pipeline.errors import NotFoundError
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.events import COMPLETE, EventRecord, EventRepository
+from adsync_pipeline.store.sync_requests import FINISHED_STATUSES, SyncRequestRepository
+
+router = APIRouter(prefix="/api/v1/campaign-sets", tags=["sync"], responses=COMMON_RESPONSES)
+
+STREAM_DOC = {
+    200: {
+        "description": (
+            "`text/event-stream`. `sync-progress` events (`entity`, `key`, `operation`, "
+            "`status`, `platformId`, `error`) as each entity finishes, then one "
+            "`sync-complete` (`synced`, `failed`, `skipped`, `refused`, `errors`), after "
+            "which the stream ends. A job that ended without one (its run died) ends the "
+            "stream with `job-failed`. Comment lines are heartbeats."
+        ),
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    poll_interval_s: float = 0.25
+    heartbeat_s: float = 15.0
+    # The browser's EventSource waits this long before reconnecting.
+    retry_ms: int = 2000
+
+
+def _message(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def _event(record: EventRecord) -> str:
+    data = {**record.payload, "jobId": str(record.sync_request_id)}
+    return _message(record.event_type, data, record.id)
+
+
+async def _follow(
+    db: Database, set_id: int, job_id: int, last_id: int, settings: StreamSettings
+) -> AsyncIterator[str]:
+    events = EventRepository(db)
+    requests = SyncRequestRepository(db)
+    yield f"retry: {settings.retry_ms}\n\n"
+    last_sent = time.monotonic()
+    while True:
+        batch = await run_in_threadpool(events.after, set_id, last_id, sync_request_id=job_id)
+        for record in batch:
+            yield _event(record)
+            last_id = record.id
+            if record.event_type == COMPLETE:
+                return
+        if batch:
+            last_sent = time.monotonic()
+            continue
+        job = await run_in_threadpool(requests.get, job_id)
+        if job.status in FINISHED_STATUSES:
+            # Its last events may have been committed between our read and the status
+            # change: read once more before concluding there is no sync-complete to send.
+            if await run_in_threadpool(events.after, set_id, last_id, sync_request_id=job_id):
+                continue
+            progress = await run_in_threadpool(events.progress, job_id)
+            if progress.complete is None:
+                yield _message(
+                    "job-failed", {"jobId": str(job_id), "status": job.status, "result": job.result}
+                )
+            return
+        if time.monotonic() - last_sent >= settings.heartbeat_s:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        await asyncio.sleep(settings.poll_interval_s)
+
+
+@router.get(
+    "/{setId}/sync-stream",
+    summary="Live progress of a job (Server-Sent Events)",
+    response_class=StreamingResponse,
+    responses=STREAM_DOC,
+)
+async def sync_stream(
+    set_id: SetId,
+    request: Request,
+    db: Db,
+    job_id: Annotated[
+        int | None,
+        Query(alias="jobId", ge=1, le=MAX_ID, description="Default: the set's latest job."),
+    ] = None,
+    last_event_id: Annotated[
+        int | None,
+        Header(alias="Last-Event-ID", ge=0, le=2**63 - 1, description="Resume after this id."),
+    ] = None,
+) -> StreamingResponse:
+    await run_in_threadpool(CampaignSetRepository(db).load, set_id)
+    requests = SyncRequestRepository(db)
+    if job_id is None:
+        latest = await run_in_threadpool(requests.latest_for_set, set_id)
+        job_id = latest.id if latest else None
+    else:
+        job = await run_in_threadpool(requests.get, job_id)
+        if job.campaign_set_id != set_id:
+            raise NotFoundError(f"job {job_id} is not a job of campaign set {set_id}")
+    settings: StreamSettings = request.app.state.stream_settings
+    body = (
+        _follow(db, set_id, job_id, last_event_id or 0, settings)
+        if job_id is not None
+        else _nothing()
+    )
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _nothing() -> AsyncIterator[str]:
+    yield ": no job to follow\n\n"
