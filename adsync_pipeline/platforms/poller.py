@@ -7,7 +7,7 @@ form), so reconciliation compares values by plain equality.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -56,6 +56,14 @@ class PlatformPoller(Protocol):
     ) -> AccountSnapshot:
         """The whole ad account. `known` holds creative payloads seen before, by id (on
         Reddit: posts, whose copy is immutable), so they are not fetched again."""
+        ...
+
+    def known_creatives(
+        self, previous: Iterable[Fields], ledger: Iterable[tuple[Fields | None, Fields]]
+    ) -> dict[str, Fields]:
+        """The `known` argument of the next snapshot: creatives in the raw payloads of the
+        previous snapshot's ads, and those our own pushes created, from each ad's ledger
+        `platform_data` and the fields it pushed."""
         ...
 
     def comparable(self, entity_type: EntityType, fields: Fields) -> Fields:

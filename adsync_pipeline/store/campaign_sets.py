@@ -72,6 +72,8 @@ SYNC_COLUMNS = frozenset(
         "attempts",
         "next_attempt_at",
         "platform_data",
+        # Accepting a deletion made on the platform marks the entity removed locally too.
+        "removed_at",
     }
 )
 TARGETING_FIELDS = ("subreddits", "interests", "locations", "devices")

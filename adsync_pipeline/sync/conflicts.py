@@ -1,0 +1,159 @@
+"""Resolving a conflict: a person picks the local or the platform side of one field.
+
+- `platform`: the local entity takes the platform's value, and that value becomes the base.
+- `local`: the platform's value becomes the base (it is what the platform holds), so the
+  local value differs from it and the next push sends it; resolution runs that push.
+
+Either way, once no other conflict of the entity is open, its fingerprint and status are
+recomputed from the new base: `synced` when local equals the platform, else `pending` and
+pushed now, so both choices leave the entity `synced` after a successful push. A deletion
+on the platform resolved with `platform` removes the entity locally; with `local` the
+entity forgets its platform id and is created again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adsync_pipeline.domain.fingerprint import fingerprint_of_fields, pushable_fields
+from adsync_pipeline.domain.model import Entity, EntityType, SyncStatus, entity_type_of
+from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
+from adsync_pipeline.domain.reconcile import DELETED_FIELD, PUSHED
+from adsync_pipeline.errors import AdsyncError, NotFoundError
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.conflicts import ConflictRecord, ConflictRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.sync.push import index_entities
+from adsync_pipeline.sync.results import PushResult
+from adsync_pipeline.sync.runner import run_push
+
+SIDES = ("local", "platform")
+Pusher = Callable[[Database, int], PushResult]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    conflict: ConflictRecord
+    sync_status: SyncStatus
+    push: PushResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conflict": self.conflict.to_dict(),
+            "sync_status": self.sync_status.value,
+            "push": self.push.to_dict() if self.push is not None else None,
+        }
+
+
+def _push(db: Database, set_id: int) -> PushResult:
+    return run_push(db, set_id, trigger="conflict")
+
+
+def resolve_conflict(
+    db: Database,
+    conflict_id: int,
+    use: str,
+    resolved_by: str,
+    *,
+    push: Pusher | None = _push,
+) -> Resolution:
+    """Resolve one open conflict; `push=None` leaves a pending entity for the next push."""
+    if use not in SIDES:
+        raise AdsyncError(f"--use must be one of {', '.join(SIDES)}, not {use!r}")
+    conflicts = ConflictRepository(db)
+    conflict = conflicts.get(conflict_id)
+    if not conflict.is_open:
+        raise AdsyncError(
+            f"conflict {conflict_id} was already resolved ({conflict.resolution}) by "
+            f"{conflict.resolved_by} at {conflict.resolved_at}"
+        )
+    sets = CampaignSetRepository(db)
+    entity_type = EntityType(conflict.entity_type)
+    entity = _entity(sets, conflict)
+    if conflict.field == DELETED_FIELD:
+        status = _resolve_deletion(sets, entity_type, entity, use)
+    else:
+        status = _resolve_field(sets, conflicts, entity_type, entity, conflict, use)
+    resolved = conflicts.resolve(conflict_id, use, resolved_by)
+    result = None
+    if status is SyncStatus.PENDING and push is not None:
+        result = push(db, conflict.campaign_set_id)
+        status = _entity(sets, conflict).sync.sync_status
+    return Resolution(resolved, status, result)
+
+
+def _entity(sets: CampaignSetRepository, conflict: ConflictRecord) -> Entity:
+    campaign_set = sets.load(conflict.campaign_set_id)
+    for entity in index_entities(campaign_set).values():
+        if entity_type_of(entity).value == conflict.entity_type and entity.id == conflict.entity_id:
+            return entity
+    raise NotFoundError(f"{conflict.entity_type} {conflict.entity_id} of conflict not found")
+
+
+def _resolve_field(
+    sets: CampaignSetRepository,
+    conflicts: ConflictRepository,
+    entity_type: EntityType,
+    entity: Entity,
+    conflict: ConflictRecord,
+    use: str,
+) -> SyncStatus:
+    assert entity.id is not None
+    local = pushable_fields(entity)
+    platform_data = dict(entity.sync.platform_data or {})
+    base = {**(platform_data.get(PUSHED) or local), conflict.field: conflict.remote}
+    if use == "platform":
+        sets.update_entity_fields(entity_type, entity.id, {conflict.field: conflict.remote})
+        local[conflict.field] = conflict.remote
+    others_open = [
+        c for c in conflicts.list(entity=(entity_type.value, entity.id)) if c.id != conflict.id
+    ]
+    new_fingerprint = fingerprint_of_fields(base)
+    if others_open:
+        status = SyncStatus.CONFLICT
+    elif fingerprint_of_fields(local) == new_fingerprint:
+        status = SyncStatus.SYNCED
+    else:
+        status = SyncStatus.PENDING
+    sets.update_entity(
+        entity_type,
+        entity.id,
+        platform_data={**platform_data, PUSHED: base},
+        last_pushed_fingerprint=new_fingerprint,
+        sync_status=status,
+        attempts=0,
+        next_attempt_at=None,
+        last_error=None,
+    )
+    return status
+
+
+def _resolve_deletion(
+    sets: CampaignSetRepository, entity_type: EntityType, entity: Entity, use: str
+) -> SyncStatus:
+    assert entity.id is not None
+    if use == "platform":
+        sets.update_entity(
+            entity_type,
+            entity.id,
+            removed_at=utcnow(),
+            last_pushed_fingerprint=DELETED_FINGERPRINT,
+            sync_status=SyncStatus.SYNCED,
+        )
+        return SyncStatus.SYNCED
+    # Created again by the next push: nothing on the platform to update any more.
+    sets.update_entity(
+        entity_type,
+        entity.id,
+        platform_id=None,
+        platform_data=None,
+        last_pushed_fingerprint=None,
+        sync_status=SyncStatus.PENDING,
+        attempts=0,
+        next_attempt_at=None,
+        last_error=None,
+    )
+    return SyncStatus.PENDING

@@ -1,0 +1,398 @@
+"""Reconcile one ad account: snapshot the platform, compare three ways, pull, flag conflicts.
+
+Order of work, and why:
+1. the ledger of every set of the account is loaded first, so the comparison sees local
+   state no newer than the snapshot it is compared with (an edit made meanwhile is simply
+   a local change for the next run);
+2. the snapshot is read through list endpoints and stored (`platform_snapshots`);
+3. the comparison is pure (`domain.reconcile`) and timed on its own;
+4. only entities with something to pull or flag are written, each in its own transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adsync_pipeline.domain.fingerprint import fingerprint, fingerprint_of_fields, pushable_fields
+from adsync_pipeline.domain.model import (
+    CampaignSet,
+    Entity,
+    EntityType,
+    SyncStatus,
+    entity_type_of,
+)
+from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
+from adsync_pipeline.domain.reconcile import (
+    DELETED_MESSAGE,
+    PUSHED,
+    EntityReconciliation,
+    LocalEntry,
+    Outcome,
+    RemoteEntry,
+    reconcile,
+)
+from adsync_pipeline.errors import AdsyncError, NotFoundError
+from adsync_pipeline.platforms.poller import AccountSnapshot, PlatformPoller
+from adsync_pipeline.platforms.reddit.client import CallRecord
+from adsync_pipeline.platforms.reddit.services import RedditAds
+from adsync_pipeline.platforms.reddit.snapshot import RedditPoller
+from adsync_pipeline.platforms.reddit.tokens import client_for_account
+from adsync_pipeline.security.vault import Vault
+from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.conflicts import ConflictRepository, NewConflict
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.store.snapshots import SnapshotRepository, SnapshotRow
+from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
+from adsync_pipeline.sync.alerts import raise_alert
+from adsync_pipeline.sync.audit import AuditRecorder, entity_context
+
+CONFLICT_OPENED = "conflict_opened"
+LIST_KINDS = ("campaigns", "ad_groups", "ads")
+COMPARED_TYPES = (EntityType.CAMPAIGN, EntityType.AD_GROUP, EntityType.AD)
+
+PollerOpener = Callable[
+    [Database, AccountRecord, Callable[[CallRecord], None]],
+    AbstractAsyncContextManager[PlatformPoller],
+]
+
+
+@dataclass
+class ReconcileResult:
+    run_id: str
+    platform: str
+    ad_account_id: str
+    fetched: int = 0
+    unchanged: int = 0
+    local_only: int = 0
+    pulled: int = 0
+    merged: int = 0
+    conflicts: int = 0  # conflicts opened by this run, deletions included
+    deleted_on_platform: int = 0
+    skipped: int = 0
+    list_calls: int = 0
+    other_calls: int = 0  # post reads, for ads whose post is new to us
+    snapshot_changes: int = 0  # snapshot rows added, changed or gone since the last run
+    compare_s: float = 0.0
+    duration_s: float = 0.0
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_run_id() -> str:
+    return f"adsync-reconcile-{uuid.uuid4()}"
+
+
+def find_account(db: Database, account: str) -> AccountRecord:
+    """A connected account by its platform id (`t2_...`) or our row id."""
+    for record in AccountRepository(db).list():
+        if account in (record.platform_account_id, str(record.id)):
+            if not record.has_tokens or record.revoked_at is not None:
+                raise AdsyncError(f"ad account {record.platform_account_id} is not connected")
+            return record
+    raise NotFoundError(f"ad account {account} not found")
+
+
+def connected_accounts(db: Database) -> list[AccountRecord]:
+    return [a for a in AccountRepository(db).list() if a.has_tokens and a.revoked_at is None]
+
+
+@asynccontextmanager
+async def open_poller(
+    db: Database, account: AccountRecord, on_call: Callable[[CallRecord], None]
+) -> AsyncIterator[PlatformPoller]:
+    if account.platform != "reddit":
+        raise AdsyncError(f"adsync cannot reconcile {account.platform!r} accounts yet")
+    repository = AccountRepository(db, Vault.from_env())
+    async with client_for_account(account.id, repository, on_call=on_call) as client:
+        yield RedditPoller(RedditAds(client))
+
+
+def reconcile_account(
+    db: Database,
+    account_id: str,
+    run_id: str | None = None,
+    *,
+    opener: PollerOpener = open_poller,
+) -> ReconcileResult:
+    """Synchronous entry point (CLI, Dagster)."""
+    return asyncio.run(reconcile_account_async(db, account_id, run_id, opener=opener))
+
+
+async def reconcile_account_async(
+    db: Database,
+    account_id: str,
+    run_id: str | None = None,
+    *,
+    opener: PollerOpener = open_poller,
+) -> ReconcileResult:
+    started = time.monotonic()
+    account = find_account(db, account_id)
+    run_id = run_id or new_run_id()
+    result = ReconcileResult(run_id, account.platform, account.platform_account_id)
+    sets = CampaignSetRepository(db)
+    ledger = [
+        sets.load(summary.id)
+        for summary in sets.list()
+        if (summary.platform, summary.ad_account_id)
+        == (account.platform, account.platform_account_id)
+    ]
+    entries = [entry for campaign_set in ledger for entry in _entries(campaign_set)]
+    platform_data = {
+        (entity_type_of(entity), entity.id): entity.sync.platform_data
+        for campaign_set in ledger
+        for _, entity in _walk(campaign_set)
+    }
+    snapshots = SnapshotRepository(db)
+    log = SyncLogRepository(db)
+    recorder = AuditRecorder(
+        log,
+        run_id=run_id,
+        campaign_set_id=None,
+        ad_account_id=account.id,
+        platform=account.platform,
+    )
+    async with opener(db, account, recorder) as poller:
+        known = poller.known_creatives(
+            (row.raw for row in snapshots.rows(account.id, EntityType.AD.value)),
+            (
+                (platform_data.get((EntityType.AD, entry.entity_id)), entry.base)
+                for entry in entries
+                if entry.entity_type is EntityType.AD and entry.base is not None
+            ),
+        )
+        with entity_context("ad_account", account.platform_account_id, "snapshot"):
+            snapshot = await poller.snapshot_account(account.platform_account_id, known=known)
+    result.fetched = len(snapshot.all())
+    result.list_calls = sum(snapshot.calls.get(kind, 0) for kind in LIST_KINDS)
+    result.other_calls = snapshot.total_calls - result.list_calls
+    changes = snapshots.replace(account.id, _rows(snapshot), utcnow())
+    result.snapshot_changes = changes.total
+
+    compare_started = time.perf_counter()
+    outcomes = reconcile(entries, _remote(snapshot), poller.comparable)
+    result.compare_s = round(time.perf_counter() - compare_started, 4)
+
+    applier = _Applier(db, account, run_id, result, platform_data)
+    for outcome in outcomes:
+        applier.apply(outcome)
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def reconcile_all(db: Database, run_id: str | None = None) -> list[ReconcileResult]:
+    return [
+        reconcile_account(db, account.platform_account_id, run_id)
+        for account in connected_accounts(db)
+    ]
+
+
+# --- ledger -> comparison input -------------------------------------------------------------
+
+
+def _walk(campaign_set: CampaignSet) -> Iterator[tuple[str, Entity]]:
+    for campaign in campaign_set.campaigns:
+        yield campaign.key, campaign
+        for group in campaign.ad_groups:
+            group_key = f"{campaign.key}/{group.key}"
+            yield group_key, group
+            for ad in group.ads:
+                yield f"{group_key}/{ad.key}", ad
+
+
+def base_of(entity: Entity) -> dict[str, Any] | None:
+    """The fields as last pushed: stored by the push engine, or, for entities pushed before
+    it stored them, the current fields when their fingerprint proves nothing changed since."""
+    pushed = (entity.sync.platform_data or {}).get(PUSHED)
+    if pushed is not None:
+        return dict(pushed)
+    if entity.sync.last_pushed_fingerprint == fingerprint(entity):
+        return pushable_fields(entity)
+    return None
+
+
+def _entries(campaign_set: CampaignSet) -> Iterator[LocalEntry]:
+    assert campaign_set.id is not None
+    for key, entity in _walk(campaign_set):
+        sync = entity.sync
+        if (
+            sync.platform_id is None
+            or sync.removed
+            or sync.sync_status is SyncStatus.SYNCING
+            or sync.last_pushed_fingerprint == DELETED_FINGERPRINT
+        ):
+            continue
+        assert entity.id is not None
+        yield LocalEntry(
+            entity_type=entity_type_of(entity),
+            entity_id=entity.id,
+            campaign_set_id=campaign_set.id,
+            key=key,
+            platform_id=sync.platform_id,
+            sync_status=sync.sync_status,
+            base=base_of(entity),
+            local=pushable_fields(entity),
+        )
+
+
+def _remote(snapshot: AccountSnapshot) -> dict[tuple[EntityType, str], RemoteEntry]:
+    return {
+        (entity.entity_type, entity.platform_id): RemoteEntry(entity.mapped, entity.deleted)
+        for entity in snapshot.all()
+    }
+
+
+def _rows(snapshot: AccountSnapshot) -> list[SnapshotRow]:
+    return [
+        SnapshotRow(
+            entity_type=entity.entity_type.value,
+            platform_id=entity.platform_id,
+            fingerprint=fingerprint_of_fields(entity.mapped),
+            mapped=entity.mapped,
+            raw=entity.raw,
+        )
+        for entity in snapshot.all()
+    ]
+
+
+# --- applying outcomes ------------------------------------------------------------------------
+
+
+class _Applier:
+    def __init__(
+        self,
+        db: Database,
+        account: AccountRecord,
+        run_id: str,
+        result: ReconcileResult,
+        platform_data: dict[tuple[EntityType, int | None], dict[str, Any] | None],
+    ) -> None:
+        self.db = db
+        self.platform_data = platform_data
+        self.account = account
+        self.run_id = run_id
+        self.result = result
+        self.sets = CampaignSetRepository(db)
+        self.conflicts = ConflictRepository(db)
+        self.log = SyncLogRepository(db)
+
+    def apply(self, outcome: EntityReconciliation) -> None:
+        counter = {
+            Outcome.UNCHANGED: "unchanged",
+            Outcome.LOCAL_ONLY: "local_only",
+            Outcome.PULLED: "pulled",
+            Outcome.MERGED: "merged",
+            Outcome.SKIPPED: "skipped",
+        }.get(outcome.outcome)
+        if counter is not None:
+            setattr(self.result, counter, getattr(self.result, counter) + 1)
+        if outcome.outcome in (Outcome.UNCHANGED, Outcome.LOCAL_ONLY, Outcome.SKIPPED):
+            return
+        entry = outcome.entry
+        if outcome.pulls:
+            self.sets.update_entity_fields(entry.entity_type, entry.entity_id, outcome.pulls)
+            self._audit_pull(outcome)
+        if outcome.new_base is not None:
+            self.sets.update_entity(
+                entry.entity_type,
+                entry.entity_id,
+                platform_data={**self._platform_data(entry), PUSHED: outcome.new_base},
+                last_pushed_fingerprint=outcome.new_fingerprint,
+                sync_status=self._status(outcome),
+            )
+        else:
+            self.sets.update_entity(
+                entry.entity_type, entry.entity_id, sync_status=SyncStatus.CONFLICT
+            )
+        opened = [self._open(outcome, conflict) for conflict in outcome.conflicts]
+        self.result.conflicts += sum(1 for conflict_id in opened if conflict_id is not None)
+        if outcome.outcome is Outcome.DELETED:
+            self.result.deleted_on_platform += 1
+        self.result.changes.append(
+            {
+                "entity_type": entry.entity_type.value,
+                "key": entry.key,
+                "platform_id": entry.platform_id,
+                "outcome": outcome.outcome.value,
+                "pulled": outcome.pulls,
+                "conflicts": [c.field for c in outcome.conflicts],
+            }
+        )
+
+    @staticmethod
+    def _status(outcome: EntityReconciliation) -> SyncStatus:
+        # A failed entity keeps its retry schedule; the merge only adds to what it will send.
+        if outcome.outcome is Outcome.MERGED and outcome.entry.sync_status is SyncStatus.FAILED:
+            return SyncStatus.FAILED
+        return outcome.sync_status
+
+    def _platform_data(self, entry: LocalEntry) -> dict[str, Any]:
+        # Other keys (the adapter's post id, budget fingerprint) must survive a new base.
+        return dict(self.platform_data.get((entry.entity_type, entry.entity_id)) or {})
+
+    def _audit_pull(self, outcome: EntityReconciliation) -> None:
+        entry = outcome.entry
+        self.log.write_audit(
+            AuditEntry(
+                run_id=self.run_id,
+                campaign_set_id=entry.campaign_set_id,
+                ad_account_id=self.account.id,
+                platform=self.account.platform,
+                entity_type=entry.entity_type.value,
+                entity_key=entry.key,
+                operation="pull",
+                method="LOCAL",
+                path=f"{entry.entity_type.value}/{entry.platform_id}",
+                http_status=None,
+                latency_ms=None,
+                attempt=1,
+                outcome=outcome.outcome.value,
+                error=None,
+                request_summary={"pulled": outcome.pulls},
+                response_summary={"before": {k: entry.local.get(k) for k in outcome.pulls}},
+            )
+        )
+
+    def _open(self, outcome: EntityReconciliation, conflict: Any) -> int | None:
+        entry = outcome.entry
+        conflict_id = self.conflicts.open(
+            NewConflict(
+                campaign_set_id=entry.campaign_set_id,
+                entity_type=entry.entity_type.value,
+                entity_id=entry.entity_id,
+                entity_key=entry.key,
+                field=conflict.field,
+                base=conflict.base,
+                local=conflict.local,
+                remote=conflict.remote,
+            )
+        )
+        if conflict_id is None:
+            return None
+        what = (
+            DELETED_MESSAGE
+            if outcome.outcome is Outcome.DELETED
+            else f"{conflict.field}: local {conflict.local!r}, platform {conflict.remote!r}"
+        )
+        raise_alert(
+            self.db,
+            CONFLICT_OPENED,
+            f"conflict {conflict_id} on {entry.entity_type.value} {entry.key} "
+            f"[{entry.platform_id}] ({what}); resolve with "
+            f"`adsync conflicts resolve {conflict_id} --use local|platform`",
+            campaign_set_id=entry.campaign_set_id,
+            ad_account_id=self.account.id,
+            dagster_run_id=self.run_id,
+            details={"conflict_id": conflict_id, "field": conflict.field},
+            dedupe_key=f"conflict:{conflict_id}",
+        )
+        return conflict_id

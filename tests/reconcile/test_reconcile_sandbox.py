@@ -1,0 +1,174 @@
+"""Reconciliation over real HTTP: a set pushed to the Reddit sandbox, then edited there
+"as in Reddit Ads Manager" (the sandbox admin endpoints), then reconciled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from adsync_pipeline.domain.model import EntityStatus, EntityType, SyncStatus
+from adsync_pipeline.sandbox.reddit_state import AD_ACCOUNT_ID
+from adsync_pipeline.store.alerts import AlertRepository
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.conflicts import ConflictRepository
+from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.sync.conflicts import resolve_conflict
+from adsync_pipeline.sync.reconcile import reconcile_account
+from tests.reconcile.conftest import Pushed
+
+Make = Callable[..., Pushed]
+
+
+def test_reconcile_right_after_a_push_finds_nothing(pushed: Make) -> None:
+    setup = pushed(campaigns=2, ad_groups=2, ads=2)
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert result.fetched == 2 + 4 + 8
+    assert (result.pulled, result.merged, result.conflicts) == (0, 0, 0)
+    assert result.unchanged == 14
+    # One page per list endpoint, and no post read: our own posts are known from the push.
+    assert result.list_calls == 3 and result.other_calls == 0
+    again = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert again.unchanged == 14 and again.snapshot_changes == 0
+
+
+def test_paused_on_platform_is_paused_locally(pushed: Make) -> None:
+    setup = pushed()
+    campaign = setup.load().campaigns[0]
+    setup.edit("campaigns", campaign.sync.platform_id, configured_status="PAUSED")
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.pulled, result.conflicts) == (1, 0)
+    after = setup.load().campaigns[0]
+    assert after.status is EntityStatus.PAUSED
+    assert after.sync.sync_status is SyncStatus.SYNCED
+    pulls = [
+        row
+        for row in SyncLogRepository(setup.db).audit_rows(run_id=result.run_id)
+        if row["operation"] == "pull"
+    ]
+    assert len(pulls) == 1 and pulls[0]["entity_key"] == campaign.key
+    # Nothing left to push: the pulled value is the new base.
+    setup.push()
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).pulled == 0
+
+
+def rename_locally(setup: Pushed, entity_type: EntityType, entity_id: int, name: str) -> None:
+    CampaignSetRepository(setup.db).update_entity_fields(entity_type, entity_id, {"name": name})
+
+
+def test_platform_budget_and_local_name_merge(pushed: Make) -> None:
+    setup = pushed(ad_groups=2)
+    campaign = setup.load().campaigns[0]
+    assert campaign.budget.amount == Decimal("50")
+    # Ads Manager: each ad group's share raised from 25 to 40, so the campaign budget is 80.
+    for group in campaign.ad_groups:
+        setup.edit("ad_groups", group.sync.platform_id, goal_value=40_000_000)
+    rename_locally(setup, EntityType.CAMPAIGN, campaign.id, "Renamed locally")
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.merged, result.conflicts) == (1, 0)
+    merged = setup.load().campaigns[0]
+    assert merged.budget.amount == Decimal("80")
+    assert merged.name == "Renamed locally"
+    assert merged.sync.sync_status is SyncStatus.PENDING
+    setup.push()
+    assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed locally"
+    shares = [
+        setup.platform("ad_groups", g.sync.platform_id)["goal_value"] for g in campaign.ad_groups
+    ]
+    assert shares == [40_000_000, 40_000_000]
+    assert setup.load().campaigns[0].sync.sync_status is SyncStatus.SYNCED
+    after = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (after.pulled, after.merged, after.conflicts) == (0, 0, 0)
+
+
+def open_name_conflict(setup: Pushed) -> int:
+    campaign = setup.load().campaigns[0]
+    setup.edit("campaigns", campaign.sync.platform_id, name="Renamed on Reddit")
+    rename_locally(setup, EntityType.CAMPAIGN, campaign.id, "Renamed locally")
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert result.conflicts == 1
+    (conflict,) = ConflictRepository(setup.db).list()
+    assert (conflict.field, conflict.local, conflict.remote) == (
+        "name",
+        "Renamed locally",
+        "Renamed on Reddit",
+    )
+    assert conflict.base == campaign.name
+    assert setup.load().campaigns[0].sync.sync_status is SyncStatus.CONFLICT
+    return conflict.id
+
+
+def test_same_field_on_both_sides_is_one_conflict_that_no_push_overwrites(pushed: Make) -> None:
+    setup = pushed()
+    open_name_conflict(setup)
+    # A second reconcile does not open it again, and a push leaves the platform alone.
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).conflicts == 0
+    setup.push()
+    campaign = setup.load().campaigns[0]
+    assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed on Reddit"
+    assert len(AlertRepository(setup.db).list(kind="conflict_opened")) == 1
+
+
+def test_resolve_with_local_pushes_the_local_value(pushed: Make) -> None:
+    setup = pushed()
+    conflict_id = open_name_conflict(setup)
+
+    resolution = resolve_conflict(setup.db, conflict_id, "local", "tester")
+
+    campaign = setup.load().campaigns[0]
+    assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed locally"
+    assert campaign.sync.sync_status is SyncStatus.SYNCED
+    assert resolution.sync_status is SyncStatus.SYNCED
+    record = ConflictRepository(setup.db).get(conflict_id)
+    assert (record.resolution, record.resolved_by) == ("local", "tester")
+    assert record.resolved_at is not None
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).pulled == 0
+
+
+def test_resolve_with_platform_updates_local(pushed: Make) -> None:
+    setup = pushed()
+    conflict_id = open_name_conflict(setup)
+
+    resolution = resolve_conflict(setup.db, conflict_id, "platform", "tester")
+
+    campaign = setup.load().campaigns[0]
+    assert campaign.name == "Renamed on Reddit"
+    assert campaign.sync.sync_status is SyncStatus.SYNCED
+    assert resolution.push is None
+    assert ConflictRepository(setup.db).list() == []
+    assert len(ConflictRepository(setup.db).list(include_resolved=True)) == 1
+    after = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (after.pulled, after.conflicts, after.local_only) == (0, 0, 0)
+
+
+def test_deleted_on_platform_is_a_conflict_not_a_recreate(pushed: Make) -> None:
+    setup = pushed()
+    ad = setup.load().campaigns[0].ad_groups[0].ads[0]
+    setup.delete("ads", ad.sync.platform_id)
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.deleted_on_platform, result.conflicts) == (1, 1)
+    (conflict,) = ConflictRepository(setup.db).list()
+    assert conflict.field == "deleted"
+    ads_before = len(setup.sandbox.state.snapshot()["ads"])
+    setup.push()
+    assert len(setup.sandbox.state.snapshot()["ads"]) == ads_before
+    assert setup.load().campaigns[0].ad_groups[0].ads[0].sync.sync_status is SyncStatus.CONFLICT
+
+
+def test_deleted_on_platform_resolved_with_platform_removes_locally(pushed: Make) -> None:
+    setup = pushed()
+    ad = setup.load().campaigns[0].ad_groups[0].ads[0]
+    setup.delete("ads", ad.sync.platform_id)
+    reconcile_account(setup.db, AD_ACCOUNT_ID)
+    (conflict,) = ConflictRepository(setup.db).list()
+
+    resolve_conflict(setup.db, conflict.id, "platform", "tester")
+
+    after = setup.load().campaigns[0].ad_groups[0].ads[0]
+    assert after.sync.removed and after.sync.sync_status is SyncStatus.SYNCED
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).conflicts == 0
