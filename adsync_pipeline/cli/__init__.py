@@ -15,9 +15,11 @@ def _register() -> None:
     from adsync_pipeline.cli import (  # noqa: F401
         accounts,
         alerts,
+        conflicts,
         db,
         demo,
         imports,
+        reconcile,
         sandbox,
         sets,
         status,
