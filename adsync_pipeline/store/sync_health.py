@@ -48,6 +48,8 @@ class GaveUpEntity:
     key: str
     attempts: int
     last_error: str | None
+    # Changes when a person retries the entity, so a later give-up is a new episode.
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,14 @@ def gave_up_entities(db: Database, max_attempts: int = MAX_ATTEMPTS) -> list[Gav
                     table.key,
                     table.attempts,
                     table.last_error,
+                    table.updated_at,
                 )
                 .join(CampaignSetRow, CampaignSetRow.id == table.campaign_set_id)
                 .where(table.sync_status == FAILED, table.attempts >= max_attempts)
                 .order_by(table.id)
             )
-            for set_id, account_id, entity_id, key, tries, error in session.execute(query):
-                found.append(
-                    GaveUpEntity(set_id, account_id, entity_type, entity_id, key, tries, error)
-                )
+            for row in session.execute(query):
+                found.append(GaveUpEntity(row[0], row[1], entity_type, *row[2:]))
     return found
 
 

@@ -99,7 +99,8 @@ def alert_on_sync_state(db: Database, dagster_run_id: str | None = None) -> list
             ad_account_id=entity.ad_account_id,
             dagster_run_id=dagster_run_id,
             details={"entity_type": entity.entity_type, "key": entity.key},
-            dedupe_key=f"gave_up:{entity.entity_type}:{entity.entity_id}:{entity.attempts}",
+            dedupe_key=f"gave_up:{entity.entity_type}:{entity.entity_id}:{entity.attempts}:"
+            f"{entity.updated_at.isoformat()}",
         )
         if alert:
             raised.append(alert)
