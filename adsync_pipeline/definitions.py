@@ -6,6 +6,13 @@ from dagster import Definitions, ScheduleDefinition, SensorDefinition
 
 from adsync_pipeline.orchestration.assets import campaign_hierarchy, platform_push
 from adsync_pipeline.orchestration.jobs import push_campaign_set
+from adsync_pipeline.orchestration.reconcile import (
+    platform_snapshot,
+    reconcile_account_job,
+    reconcile_platforms,
+    reconciliation,
+    resolve_conflict_job,
+)
 from adsync_pipeline.orchestration.resources import default_resources
 from adsync_pipeline.orchestration.schedules import retry_failed_syncs
 from adsync_pipeline.orchestration.sensors import (
@@ -14,11 +21,9 @@ from adsync_pipeline.orchestration.sensors import (
     push_run_finished,
 )
 
-# Reconciliation (`reconcile_platforms`, every 15 minutes) adds its schedule, job and
-# assets to these lists.
-ASSETS = [campaign_hierarchy, platform_push]
-JOBS = [push_campaign_set]
-SCHEDULES: list[ScheduleDefinition] = [retry_failed_syncs]
+ASSETS = [campaign_hierarchy, platform_push, platform_snapshot, reconciliation]
+JOBS = [push_campaign_set, reconcile_account_job, resolve_conflict_job]
+SCHEDULES: list[ScheduleDefinition] = [retry_failed_syncs, reconcile_platforms]
 SENSORS: list[SensorDefinition] = [pending_campaign_sets, push_run_failed, push_run_finished]
 
 defs = Definitions(

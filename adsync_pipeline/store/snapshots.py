@@ -27,6 +27,7 @@ class SnapshotRow:
     fingerprint: str
     mapped: dict[str, Any]
     raw: dict[str, Any]
+    fetched_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ class SnapshotRepository:
             query = query.where(SNAPSHOTS.c.entity_type == entity_type)
         with self.db.engine.connect() as conn:
             return [
-                SnapshotRow(r.entity_type, r.platform_id, r.fingerprint, r.mapped, r.raw)
+                SnapshotRow(
+                    r.entity_type, r.platform_id, r.fingerprint, r.mapped, r.raw, r.fetched_at
+                )
                 for r in conn.execute(query.order_by(SNAPSHOTS.c.id))
             ]
 

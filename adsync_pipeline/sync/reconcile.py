@@ -1,12 +1,12 @@
 """Reconcile one ad account: snapshot the platform, compare three ways, pull, flag conflicts.
 
-Order of work, and why:
-1. the ledger of every set of the account is loaded first, so the comparison sees local
-   state no newer than the snapshot it is compared with (an edit made meanwhile is simply
-   a local change for the next run);
-2. the snapshot is read through list endpoints and stored (`platform_snapshots`);
-3. the comparison is pure (`domain.reconcile`) and timed on its own;
-4. only entities with something to pull or flag are written, each in its own transactions.
+Two steps, which Dagster runs as two assets and `reconcile_account` runs back to back:
+1. `take_snapshot` reads the account through list endpoints and stores it
+   (`platform_snapshots`), stamped with the time the reading *started*;
+2. `reconcile_snapshot` compares the stored snapshot with the ledger (pure, timed on its
+   own, `domain.reconcile`) and writes only entities with something to pull or flag.
+An entity pushed after the snapshot started is left for the next run: its new base is
+newer than what the snapshot saw, and comparing them would "pull" our own old value back.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from adsync_pipeline.domain.fingerprint import fingerprint, fingerprint_of_fields, pushable_fields
@@ -34,14 +35,15 @@ from adsync_pipeline.domain.reconcile import (
     EntityReconciliation,
     LocalEntry,
     Outcome,
+    Projection,
     RemoteEntry,
     reconcile,
 )
 from adsync_pipeline.errors import AdsyncError, NotFoundError
 from adsync_pipeline.platforms.poller import AccountSnapshot, PlatformPoller
+from adsync_pipeline.platforms.reddit import snapshot as reddit_snapshot
 from adsync_pipeline.platforms.reddit.client import CallRecord
 from adsync_pipeline.platforms.reddit.services import RedditAds
-from adsync_pipeline.platforms.reddit.snapshot import RedditPoller
 from adsync_pipeline.platforms.reddit.tokens import client_for_account
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
@@ -56,12 +58,37 @@ from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 
 CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
-COMPARED_TYPES = (EntityType.CAMPAIGN, EntityType.AD_GROUP, EntityType.AD)
+# How each platform shows our fields back; usable without a connection.
+PROJECTIONS: dict[str, Projection] = {"reddit": reddit_snapshot.comparable}
+DELETED_STATUS = "deleted"
 
 PollerOpener = Callable[
     [Database, AccountRecord, Callable[[CallRecord], None]],
     AbstractAsyncContextManager[PlatformPoller],
 ]
+
+
+@dataclass
+class SnapshotResult:
+    run_id: str
+    platform: str
+    ad_account_id: str
+    fetched_at: datetime
+    fetched: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    list_calls: int = 0
+    other_calls: int = 0  # post reads, for ads whose post is new to us
+    added: int = 0
+    changed: int = 0
+    gone: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def changes(self) -> int:
+        return self.added + self.changed + self.gone
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "changes": self.changes}
 
 
 @dataclass
@@ -78,7 +105,7 @@ class ReconcileResult:
     deleted_on_platform: int = 0
     skipped: int = 0
     list_calls: int = 0
-    other_calls: int = 0  # post reads, for ads whose post is new to us
+    other_calls: int = 0
     snapshot_changes: int = 0  # snapshot rows added, changed or gone since the last run
     compare_s: float = 0.0
     duration_s: float = 0.0
@@ -110,11 +137,11 @@ def connected_accounts(db: Database) -> list[AccountRecord]:
 async def open_poller(
     db: Database, account: AccountRecord, on_call: Callable[[CallRecord], None]
 ) -> AsyncIterator[PlatformPoller]:
-    if account.platform != "reddit":
+    if account.platform not in PROJECTIONS:
         raise AdsyncError(f"adsync cannot reconcile {account.platform!r} accounts yet")
     repository = AccountRepository(db, Vault.from_env())
     async with client_for_account(account.id, repository, on_call=on_call) as client:
-        yield RedditPoller(RedditAds(client))
+        yield reddit_snapshot.RedditPoller(RedditAds(client))
 
 
 def reconcile_account(
@@ -124,62 +151,90 @@ def reconcile_account(
     *,
     opener: PollerOpener = open_poller,
 ) -> ReconcileResult:
-    """Synchronous entry point (CLI, Dagster)."""
-    return asyncio.run(reconcile_account_async(db, account_id, run_id, opener=opener))
+    """Snapshot, then reconcile: what `adsync reconcile` runs."""
+    run_id = run_id or new_run_id()
+    started = time.monotonic()
+    snapshot = take_snapshot(db, account_id, run_id, opener=opener)
+    result = reconcile_snapshot(db, account_id, run_id)
+    result.list_calls = snapshot.list_calls
+    result.other_calls = snapshot.other_calls
+    result.snapshot_changes = snapshot.changes
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
 
 
-async def reconcile_account_async(
+def take_snapshot(
     db: Database,
     account_id: str,
     run_id: str | None = None,
     *,
     opener: PollerOpener = open_poller,
-) -> ReconcileResult:
+) -> SnapshotResult:
+    return asyncio.run(take_snapshot_async(db, account_id, run_id, opener=opener))
+
+
+async def take_snapshot_async(
+    db: Database,
+    account_id: str,
+    run_id: str | None = None,
+    *,
+    opener: PollerOpener = open_poller,
+) -> SnapshotResult:
     started = time.monotonic()
     account = find_account(db, account_id)
     run_id = run_id or new_run_id()
-    result = ReconcileResult(run_id, account.platform, account.platform_account_id)
-    sets = CampaignSetRepository(db)
-    ledger = [
-        sets.load(summary.id)
-        for summary in sets.list()
-        if (summary.platform, summary.ad_account_id)
-        == (account.platform, account.platform_account_id)
-    ]
-    entries = [entry for campaign_set in ledger for entry in _entries(campaign_set)]
-    platform_data = {
-        (entity_type_of(entity), entity.id): entity.sync.platform_data
+    result = SnapshotResult(run_id, account.platform, account.platform_account_id, utcnow())
+    snapshots = SnapshotRepository(db)
+    ledger = _ledger(db, account)
+    ours = [
+        (entity.sync.platform_data, base)
         for campaign_set in ledger
         for _, entity in _walk(campaign_set)
-    }
-    snapshots = SnapshotRepository(db)
-    log = SyncLogRepository(db)
+        if entity_type_of(entity) is EntityType.AD and (base := base_of(entity)) is not None
+    ]
     recorder = AuditRecorder(
-        log,
+        SyncLogRepository(db),
         run_id=run_id,
         campaign_set_id=None,
         ad_account_id=account.id,
         platform=account.platform,
     )
     async with opener(db, account, recorder) as poller:
-        known = poller.known_creatives(
-            (row.raw for row in snapshots.rows(account.id, EntityType.AD.value)),
-            (
-                (platform_data.get((EntityType.AD, entry.entity_id)), entry.base)
-                for entry in entries
-                if entry.entity_type is EntityType.AD and entry.base is not None
-            ),
-        )
+        previous = (row.raw for row in snapshots.rows(account.id, EntityType.AD.value))
+        known = poller.known_creatives(previous, ours)
         with entity_context("ad_account", account.platform_account_id, "snapshot"):
             snapshot = await poller.snapshot_account(account.platform_account_id, known=known)
+    changes = snapshots.replace(account.id, _rows(snapshot), result.fetched_at)
     result.fetched = len(snapshot.all())
+    result.by_type = {t.value: len(entities) for t, entities in snapshot.entities.items()}
     result.list_calls = sum(snapshot.calls.get(kind, 0) for kind in LIST_KINDS)
     result.other_calls = snapshot.total_calls - result.list_calls
-    changes = snapshots.replace(account.id, _rows(snapshot), utcnow())
-    result.snapshot_changes = changes.total
+    result.added, result.changed, result.gone = changes.added, changes.changed, changes.gone
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None) -> ReconcileResult:
+    """Compare the stored snapshot of the account with the ledger; pull and flag."""
+    started = time.monotonic()
+    account = find_account(db, account_id)
+    run_id = run_id or new_run_id()
+    result = ReconcileResult(run_id, account.platform, account.platform_account_id)
+    rows = SnapshotRepository(db).rows(account.id)
+    if not rows:
+        raise AdsyncError(f"no snapshot of ad account {account.platform_account_id} yet")
+    fetched_at = min(_aware(row.fetched_at) for row in rows)
+    ledger = _ledger(db, account)
+    entries = [entry for s in ledger for entry in _entries(s, fetched_at)]
+    platform_data = {
+        (entity_type_of(entity), entity.id): entity.sync.platform_data
+        for campaign_set in ledger
+        for _, entity in _walk(campaign_set)
+    }
+    result.fetched = len(rows)
 
     compare_started = time.perf_counter()
-    outcomes = reconcile(entries, _remote(snapshot), poller.comparable)
+    outcomes = reconcile(entries, _remote(rows), PROJECTIONS[account.platform])
     result.compare_s = round(time.perf_counter() - compare_started, 4)
 
     applier = _Applier(db, account, run_id, result, platform_data)
@@ -220,7 +275,13 @@ def base_of(entity: Entity) -> dict[str, Any] | None:
     return None
 
 
-def _entries(campaign_set: CampaignSet) -> Iterator[LocalEntry]:
+def _ledger(db: Database, account: AccountRecord) -> list[CampaignSet]:
+    sets = CampaignSetRepository(db)
+    mine = (account.platform, account.platform_account_id)
+    return [sets.load(s.id) for s in sets.list() if (s.platform, s.ad_account_id) == mine]
+
+
+def _entries(campaign_set: CampaignSet, snapshot_started: datetime) -> Iterator[LocalEntry]:
     assert campaign_set.id is not None
     for key, entity in _walk(campaign_set):
         sync = entity.sync
@@ -229,6 +290,7 @@ def _entries(campaign_set: CampaignSet) -> Iterator[LocalEntry]:
             or sync.removed
             or sync.sync_status is SyncStatus.SYNCING
             or sync.last_pushed_fingerprint == DELETED_FINGERPRINT
+            or (sync.last_synced_at is not None and _aware(sync.last_synced_at) > snapshot_started)
         ):
             continue
         assert entity.id is not None
@@ -244,11 +306,19 @@ def _entries(campaign_set: CampaignSet) -> Iterator[LocalEntry]:
         )
 
 
-def _remote(snapshot: AccountSnapshot) -> dict[tuple[EntityType, str], RemoteEntry]:
+def _remote(rows: list[SnapshotRow]) -> dict[tuple[EntityType, str], RemoteEntry]:
     return {
-        (entity.entity_type, entity.platform_id): RemoteEntry(entity.mapped, entity.deleted)
-        for entity in snapshot.all()
+        (EntityType(row.entity_type), row.platform_id): RemoteEntry(
+            row.mapped, deleted=row.mapped.get("status") == DELETED_STATUS
+        )
+        for row in rows
     }
+
+
+def _aware(moment: datetime | None) -> datetime:
+    # SQLite hands back naive UTC datetimes.
+    assert moment is not None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rows(snapshot: AccountSnapshot) -> list[SnapshotRow]:

@@ -120,24 +120,7 @@ class RedditPoller:
         return known
 
     def comparable(self, entity_type: EntityType, fields: Fields) -> Fields:
-        out: Fields = {}
-        for name in COMPARED.get(entity_type, ()):
-            if name not in fields:
-                continue
-            value = fields[name]
-            if name == "status":
-                # Only an active entity delivers; every other status is pushed as PAUSED.
-                value = "active" if value == "active" else "paused"
-            elif name in _UNORDERED:
-                value = sorted(set(value or ()))
-            elif name == "headline" and isinstance(value, str):
-                value = value.strip()
-            elif name == "description":
-                value = value or ""
-            out[name] = value
-        if out.get("bid_strategy") == "automatic":
-            out["bid_amount"] = None
-        return out
+        return comparable(entity_type, fields)
 
     async def _list(
         self, snapshot: AccountSnapshot, kind: str, items: AsyncIterator[Fields]
@@ -163,6 +146,28 @@ class RedditPoller:
         await asyncio.gather(*(fetch(post_id) for post_id in missing))
         snapshot.calls["posts"] = self.ads.client.api_calls - before
         return posts
+
+
+def comparable(entity_type: EntityType, fields: Fields) -> Fields:
+    """Our canonical fields as Reddit shows them back (see `PlatformPoller.comparable`)."""
+    out: Fields = {}
+    for name in COMPARED.get(entity_type, ()):
+        if name not in fields:
+            continue
+        value = fields[name]
+        if name == "status":
+            # Only an active entity delivers; every other status is pushed as PAUSED.
+            value = "active" if value == "active" else "paused"
+        elif name in _UNORDERED:
+            value = sorted(set(value or ()))
+        elif name == "headline" and isinstance(value, str):
+            value = value.strip()
+        elif name == "description":
+            value = value or ""
+        out[name] = value
+    if out.get("bid_strategy") == "automatic":
+        out["bid_amount"] = None
+    return out
 
 
 def _campaign(data: Fields, groups: list[Fields]) -> SnapshotEntity:

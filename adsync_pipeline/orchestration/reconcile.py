@@ -1,0 +1,200 @@
+"""Reconciliation in Dagster: per ad account, a snapshot asset and a reconciliation asset,
+a 15-minute schedule, a `no_open_conflicts` check and a `resolve_conflict` job. Thin: the
+work is in `sync/reconcile.py` and `sync/conflicts.py`."""
+# No `from __future__ import annotations`: Dagster inspects the context type hints.
+
+import json
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    Config,
+    DefaultScheduleStatus,
+    DynamicPartitionsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    OpExecutionContext,
+    Output,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    asset,
+    define_asset_job,
+    in_process_executor,
+    job,
+    op,
+    schedule,
+)
+from pydantic import Field
+
+from adsync_pipeline.orchestration.partitions import TRIGGER_TAG, push_tags
+from adsync_pipeline.orchestration.resources import CampaignStoreResource
+from adsync_pipeline.store.conflicts import ConflictRepository
+from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.sync.conflicts import resolve_conflict as resolve
+from adsync_pipeline.sync.reconcile import (
+    connected_accounts,
+    find_account,
+    reconcile_snapshot,
+    take_snapshot,
+)
+
+NO_OPEN_CONFLICTS = "no_open_conflicts"
+CHANGE_ROWS = 200
+
+# Partition key: the platform's account id (t2_...), what people recognise in the UI.
+ad_accounts = DynamicPartitionsDefinition(name="ad_accounts")
+
+
+@asset(
+    partitions_def=ad_accounts,
+    group_name="reconciliation",
+    description="The whole ad account as the platform holds it, read through list endpoints "
+    "and stored per entity (platform id, fingerprint of the mapped state, raw JSON).",
+)
+def platform_snapshot(
+    context: AssetExecutionContext, store: CampaignStoreResource
+) -> MaterializeResult:
+    db = store.database()
+    try:
+        result = take_snapshot(db, context.partition_key, context.run_id)
+    finally:
+        db.dispose()
+    return MaterializeResult(
+        metadata={
+            "fetched": result.fetched,
+            **{f"count_{kind}": n for kind, n in result.by_type.items()},
+            "list_calls": result.list_calls,
+            "other_calls": result.other_calls,
+            "changes_detected": result.changes,
+            "added": result.added,
+            "changed": result.changed,
+            "gone": result.gone,
+            "duration_s": result.duration_s,
+        }
+    )
+
+
+@asset(
+    partitions_def=ad_accounts,
+    deps=[platform_snapshot],
+    group_name="reconciliation",
+    check_specs=[
+        AssetCheckSpec(
+            NO_OPEN_CONFLICTS,
+            asset="reconciliation",
+            description="No conflict between a local and a platform edit awaits a person.",
+        )
+    ],
+    description="The snapshot compared three ways with what we pushed and local: platform "
+    "edits pulled, merges made, conflicts opened.",
+)
+def reconciliation(
+    context: AssetExecutionContext, store: CampaignStoreResource
+) -> MaterializeResult:
+    db = store.database()
+    try:
+        result = reconcile_snapshot(db, context.partition_key, context.run_id)
+        account = find_account(db, context.partition_key)
+        open_conflicts = ConflictRepository(db).count_open(account.id)
+    finally:
+        db.dispose()
+    return MaterializeResult(
+        metadata={
+            "unchanged": result.unchanged,
+            "local_only": result.local_only,
+            "pulled": result.pulled,
+            "merged": result.merged,
+            "conflicts_opened": result.conflicts,
+            "deleted_on_platform": result.deleted_on_platform,
+            "skipped": result.skipped,
+            "compare_s": result.compare_s,
+            "changes": MetadataValue.json(result.changes[:CHANGE_ROWS]),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name=NO_OPEN_CONFLICTS,
+                passed=open_conflicts == 0,
+                severity=AssetCheckSeverity.WARN,
+                metadata={
+                    "open_conflicts": open_conflicts,
+                    "resolve": "adsync conflicts list; adsync conflicts resolve ID --use "
+                    "local|platform (or the resolve_conflict job)",
+                },
+            )
+        ],
+    )
+
+
+reconcile_account_job = define_asset_job(
+    "reconcile_account",
+    selection=[platform_snapshot, reconciliation],
+    partitions_def=ad_accounts,
+    executor_def=in_process_executor,
+    description="Snapshot one ad account and reconcile it (partition = platform account id).",
+)
+
+
+@schedule(
+    job=reconcile_account_job,
+    cron_schedule="*/15 * * * *",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every 15 minutes, one reconcile run per connected ad account, queued behind "
+    "pushes to the same account (same `adsync/ad_account` tag).",
+)
+def reconcile_platforms(
+    context: ScheduleEvaluationContext, store: CampaignStoreResource
+) -> list[RunRequest] | SkipReason:
+    tick = context.scheduled_execution_time or utcnow()
+    db = store.database()
+    try:
+        accounts = connected_accounts(db)
+    finally:
+        db.dispose()
+    requests = []
+    for account in accounts:
+        partition = account.platform_account_id
+        if not context.instance.has_dynamic_partition(ad_accounts.name, partition):
+            context.instance.add_dynamic_partitions(ad_accounts.name, [partition])
+        requests.append(
+            RunRequest(
+                run_key=f"reconcile:{partition}:{tick:%Y%m%dT%H%M}",
+                partition_key=partition,
+                tags=push_tags(account.id, account.platform, "schedule"),
+            )
+        )
+    return requests or SkipReason("no connected ad accounts")
+
+
+class ResolveConflictConfig(Config):
+    conflict_id: int = Field(description="Id from `adsync conflicts list`.")
+    use: str = Field(description="`local` (push the local value) or `platform`.")
+    resolved_by: str = Field(default="dagster", description="Who resolves it, for history.")
+
+
+@op(tags={TRIGGER_TAG: "conflict"})
+def resolve_conflict_op(
+    context: OpExecutionContext, config: ResolveConflictConfig, store: CampaignStoreResource
+) -> Output[None]:
+    db = store.database()
+    try:
+        resolution = resolve(db, config.conflict_id, config.use, config.resolved_by)
+    finally:
+        db.dispose()
+    context.log.info(
+        f"conflict {config.conflict_id} resolved with {config.use}; entity "
+        f"{resolution.sync_status.value}"
+    )
+    summary = json.loads(json.dumps(resolution.to_dict(), default=str))
+    return Output(None, metadata={"resolution": MetadataValue.json(summary)})
+
+
+@job(
+    name="resolve_conflict",
+    executor_def=in_process_executor,
+    description="Resolve one conflict by picking a side; `local` pushes the entity's set.",
+)
+def resolve_conflict_job() -> None:
+    resolve_conflict_op()
