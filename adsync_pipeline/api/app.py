@@ -9,13 +9,7 @@ from fastapi import Depends, FastAPI
 
 from adsync_pipeline.api import conflicts, jobs, sets, stream
 from adsync_pipeline.api.auth import ApiKeyMiddleware, bearer_scheme
-from adsync_pipeline.api.deps import (
-    ConflictResolver,
-    Launcher,
-    StatusPusher,
-    push_status,
-    resolve_conflict,
-)
+from adsync_pipeline.api.deps import Launcher, StatusPusher, push_status
 from adsync_pipeline.api.errors import install_error_handlers
 from adsync_pipeline.api.schemas import Health
 from adsync_pipeline.api.stream import StreamSettings
@@ -28,7 +22,6 @@ def create_app(
     *,
     launcher: Launcher | None = None,
     status_pusher: StatusPusher = push_status,
-    conflict_resolver: ConflictResolver = resolve_conflict,
     stream_settings: StreamSettings | None = None,
 ) -> FastAPI:
     """The API over `db` (default: the configured database, migrated first).
@@ -53,11 +46,12 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Operation ids are the route functions' names: short, stable, used by links.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.db = database
     app.state.launcher = launcher
     app.state.status_pusher = status_pusher
-    app.state.conflict_resolver = conflict_resolver
     app.state.stream_settings = stream_settings or StreamSettings()
     install_error_handlers(app)
     secured = [Depends(bearer_scheme)]

@@ -7,9 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from adsync_pipeline.api import schemas
-from adsync_pipeline.api.deps import MAX_ID, Caller, ConflictId, ConflictResolverDep, Db
+from adsync_pipeline.api.deps import MAX_ID, Caller, ConflictId, Db, LauncherDep
 from adsync_pipeline.api.errors import COMMON_RESPONSES
+from adsync_pipeline.api.jobs import queue_sync
+from adsync_pipeline.domain.model import SyncStatus
 from adsync_pipeline.store.conflicts import ConflictRecord, ConflictRepository
+from adsync_pipeline.sync.conflicts import resolve_conflict
 
 router = APIRouter(prefix="/api/v1/conflicts", tags=["conflicts"], responses=COMMON_RESPONSES)
 
@@ -54,9 +57,15 @@ def resolve(
     body: schemas.ResolveConflict,
     db: Db,
     caller: Caller,
-    resolver: ConflictResolverDep,
-) -> schemas.Conflict:
-    repo = ConflictRepository(db)
-    repo.get(conflict_id)
-    resolver(db, conflict_id, body.use, caller or "api")
-    return _view(repo.get(conflict_id))
+    launcher: LauncherDep,
+) -> schemas.ConflictResolution:
+    # The push that sends a kept local value is queued as a job, not run in the request.
+    resolution = resolve_conflict(db, conflict_id, body.use, caller or "api", push=None)
+    job = None
+    if resolution.sync_status is SyncStatus.PENDING:
+        job = queue_sync(db, resolution.conflict.campaign_set_id, caller, launcher)
+    return schemas.ConflictResolution(
+        conflict=_view(resolution.conflict),
+        entitySyncStatus=resolution.sync_status.value,
+        jobId=job.jobId if job else None,
+    )

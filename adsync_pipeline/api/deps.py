@@ -39,20 +39,6 @@ def _launcher(request: Request) -> Launcher | None:
     return request.app.state.launcher
 
 
-# (db, conflict id, "local" | "platform", resolved by): settles one conflict.
-ConflictResolver = Callable[[Database, int, str, str], object]
-
-
-def resolve_conflict(db: Database, conflict_id: int, use: str, resolved_by: str) -> object:
-    from adsync_pipeline.sync.conflicts import resolve_conflict as resolve
-
-    return resolve(db, conflict_id, use, resolved_by)
-
-
-def _conflict_resolver(request: Request) -> ConflictResolver:
-    return request.app.state.conflict_resolver
-
-
 def _status_pusher(request: Request) -> StatusPusher:
     return request.app.state.status_pusher
 
@@ -66,4 +52,3 @@ Db = Annotated[Database, Depends(_db)]
 LauncherDep = Annotated[Launcher | None, Depends(_launcher)]
 Caller = Annotated[str | None, Depends(_caller)]
 StatusPusherDep = Annotated[StatusPusher, Depends(_status_pusher)]
-ConflictResolverDep = Annotated[ConflictResolver, Depends(_conflict_resolver)]

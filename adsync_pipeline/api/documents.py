@@ -8,7 +8,21 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from adsync_pipeline.api import schemas
-from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, CampaignSet, Keyword, SyncState
+from adsync_pipeline.domain.model import (
+    Ad,
+    AdGroup,
+    BidStrategy,
+    BudgetType,
+    CallToAction,
+    Campaign,
+    CampaignSet,
+    Device,
+    EntityStatus,
+    Keyword,
+    MatchType,
+    Objective,
+    SyncState,
+)
 from adsync_pipeline.errors import ValidationFailed
 from adsync_pipeline.imports.json_format import parse_json
 
@@ -20,6 +34,13 @@ def _ids(name: str) -> dict[str, Any]:
 
 
 _TEXT = {"type": "string"}
+_NAME = {"type": "string", "minLength": 3}
+
+
+def _enum(values: type) -> dict[str, Any]:
+    return {"enum": [member.value for member in values]}
+
+
 _MONEY = {"type": "number", "minimum": 0}
 _KEYWORD = {
     "type": "object",
@@ -27,7 +48,7 @@ _KEYWORD = {
     "properties": {
         "key": _ids("keyword"),
         "text": _TEXT,
-        "match_type": {"enum": ["broad", "phrase", "exact"]},
+        "match_type": _enum(MatchType),
     },
 }
 _AD = {
@@ -35,13 +56,13 @@ _AD = {
     "required": ["key", "name", "headline", "final_url"],
     "properties": {
         "key": _ids("ad"),
-        "name": _TEXT,
-        "status": _TEXT,
+        "name": _NAME,
+        "status": _enum(EntityStatus),
         "headline": _TEXT,
         "description": _TEXT,
         "final_url": _TEXT,
         "display_url": {"type": ["string", "null"]},
-        "call_to_action": _TEXT,
+        "call_to_action": _enum(CallToAction),
     },
 }
 _AD_GROUP = {
@@ -49,17 +70,21 @@ _AD_GROUP = {
     "required": ["key", "name", "bidding"],
     "properties": {
         "key": _ids("ad group"),
-        "name": _TEXT,
-        "status": _TEXT,
+        "name": _NAME,
+        "status": _enum(EntityStatus),
         "bidding": {
             "type": "object",
-            "properties": {"strategy": _TEXT, "amount": {"type": ["number", "null"]}},
+            "required": ["strategy"],
+            "properties": {"strategy": _enum(BidStrategy), "amount": {"type": ["number", "null"]}},
         },
         "targeting": {
             "type": "object",
             "properties": {
-                name: {"type": "array", "items": _TEXT}
-                for name in ("subreddits", "interests", "locations", "devices")
+                **{
+                    name: {"type": "array", "items": _TEXT}
+                    for name in ("subreddits", "interests", "locations")
+                },
+                "devices": {"type": "array", "items": _enum(Device)},
             },
         },
         "optimization_goal": {"type": ["string", "null"]},
@@ -72,13 +97,17 @@ _CAMPAIGN = {
     "required": ["key", "name", "objective", "budget"],
     "properties": {
         "key": _ids("campaign"),
-        "name": _TEXT,
-        "objective": _TEXT,
-        "status": _TEXT,
+        "name": _NAME,
+        "objective": _enum(Objective),
+        "status": _enum(EntityStatus),
         "budget": {
             "type": "object",
             "required": ["type", "amount"],
-            "properties": {"type": _TEXT, "amount": _MONEY, "currency": _TEXT},
+            "properties": {
+                "type": _enum(BudgetType),
+                "amount": _MONEY,
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
         },
         "start_time": {"type": ["string", "null"], "format": "date-time"},
         "end_time": {"type": ["string", "null"], "format": "date-time"},
@@ -91,7 +120,7 @@ DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["name", "platform", "ad_account_id", "campaigns"],
     "properties": {
-        "name": _TEXT,
+        "name": _NAME,
         "platform": {"enum": ["reddit"]},
         "ad_account_id": _TEXT,
         "campaigns": {"type": "array", "items": _CAMPAIGN},

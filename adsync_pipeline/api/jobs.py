@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from adsync_pipeline.api.deps import Db, JobId
+from adsync_pipeline.api.deps import Db, JobId, Launcher
 from adsync_pipeline.api.errors import COMMON_RESPONSES
-from adsync_pipeline.api.schemas import Job, Progress
+from adsync_pipeline.api.schemas import Job, JobAccepted, Progress
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.events import EventRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
+from adsync_pipeline.sync.requests import request_sync
+
+TRIGGER = "api"
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"], responses=COMMON_RESPONSES)
+
+
+def queue_sync(
+    db: Database, set_id: int, caller: str | None, launcher: Launcher | None
+) -> JobAccepted:
+    request_id = request_sync(db, set_id, requested_by=caller, trigger=TRIGGER)
+    if launcher is not None:
+        launcher(set_id, request_id)
+    return JobAccepted(jobId=str(request_id), status="queued")
 
 
 def job_view(db: Database, request: SyncRequestRecord) -> Job:

@@ -239,3 +239,11 @@ class Conflict(BaseModel):
 
 class ResolveConflict(BaseModel):
     use: Literal["local", "platform"]
+
+
+class ConflictResolution(BaseModel):
+    conflict: Conflict
+    entitySyncStatus: str = Field(description="The entity's sync status after resolving.")
+    jobId: str | None = Field(
+        description="The push queued to send the kept local value, when one is needed."
+    )

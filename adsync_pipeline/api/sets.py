@@ -7,17 +7,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from adsync_pipeline.api import schemas
-from adsync_pipeline.api.deps import Caller, Db, LauncherDep, SetId, StatusPusherDep
+from adsync_pipeline.api.deps import (
+    Caller,
+    Db,
+    LauncherDep,
+    SetId,
+    StatusPusherDep,
+)
 from adsync_pipeline.api.documents import DOCUMENT_BODY, detail, read_document
 from adsync_pipeline.api.errors import COMMON_RESPONSES
-from adsync_pipeline.api.jobs import job_view
+from adsync_pipeline.api.jobs import job_view, queue_sync
 from adsync_pipeline.domain.model import CampaignSet, EntityStatus, SetStatus
 from adsync_pipeline.errors import AdsyncError, ValidationFailed
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository, ImportResult
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
-from adsync_pipeline.sync.requests import request_sync
 
 router = APIRouter(
     prefix="/api/v1/campaign-sets", tags=["campaign sets"], responses=COMMON_RESPONSES
@@ -27,7 +32,24 @@ BODY_ERRORS = {
     413: {"model": schemas.ErrorResponse, "description": "Document too large."},
     415: {"model": schemas.ErrorResponse, "description": "Body is not application/json."},
 }
-TRIGGER = "api"
+# OpenAPI links: what a created set's id and a job's id lead to (clients and generated
+# tests follow them).
+SET_LINKS = {
+    name: {"operationId": name, "parameters": {"setId": "$response.body#/id"}}
+    for name in (
+        "get_set",
+        "replace_set",
+        "sync_set",
+        "sync_status",
+        "pause_set",
+        "resume_set",
+        "audit",
+        "delete_set",
+    )
+}
+JOB_LINKS = {
+    "get_job": {"operationId": "get_job", "parameters": {"jobId": "$response.body#/jobId"}}
+}
 
 
 class SetArchived(AdsyncError):
@@ -54,15 +76,6 @@ def _outcome(result: ImportResult) -> schemas.ImportOutcome:
         removed=result.removed,
         unchanged=result.unchanged,
     )
-
-
-def _queue(
-    db: Database, set_id: int, caller: str | None, launcher: LauncherDep
-) -> schemas.JobAccepted:
-    request_id = request_sync(db, set_id, requested_by=caller, trigger=TRIGGER)
-    if launcher is not None:
-        launcher(set_id, request_id)
-    return schemas.JobAccepted(jobId=str(request_id), status="queued")
 
 
 def _live(campaign_set: CampaignSet) -> CampaignSet:
@@ -96,7 +109,7 @@ def list_sets(db: Db) -> list[schemas.CampaignSetSummary]:
     status_code=201,
     summary="Create a campaign set from an import document",
     openapi_extra=DOCUMENT_BODY,
-    responses={**CONFLICT, **BODY_ERRORS},
+    responses={201: {"links": SET_LINKS}, **CONFLICT, **BODY_ERRORS},
 )
 async def create_set(request: Request, response: Response, db: Db) -> schemas.ImportOutcome:
     doc = await read_document(request)
@@ -148,6 +161,7 @@ async def replace_set(set_id: SetId, request: Request, db: Db) -> schemas.Import
     "/{setId}",
     status_code=202,
     summary="Archive a set locally and queue the removal of its campaigns on the platform",
+    responses={202: {"links": JOB_LINKS}},
 )
 def delete_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> schemas.JobAccepted:
     repo = CampaignSetRepository(db)
@@ -158,12 +172,17 @@ def delete_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> 
         CampaignSet(name=stored.name, platform=stored.platform, ad_account_id=stored.ad_account_id)
     )
     repo.archive(set_id)
-    return _queue(db, set_id, caller, launcher)
+    return queue_sync(db, set_id, caller, launcher)
 
 
-@router.post("/{setId}/sync", status_code=202, summary="Queue a push of the set")
+@router.post(
+    "/{setId}/sync",
+    status_code=202,
+    summary="Queue a push of the set",
+    responses={202: {"links": JOB_LINKS}},
+)
 def sync_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> schemas.JobAccepted:
-    return _queue(db, set_id, caller, launcher)
+    return queue_sync(db, set_id, caller, launcher)
 
 
 @router.get("/{setId}/sync-status", summary="The set's sync state and its latest job")
