@@ -84,8 +84,12 @@ _CHILD_COLUMNS = {"campaigns": "campaign_key", "ad_groups": "ad_group_key", "ads
 
 
 def read_csv(path: Path) -> CampaignSet:
-    # Everything as text: pandas would otherwise turn 1.10 into a float and "" into NaN.
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    try:
+        # Everything as text: pandas would otherwise turn 1.10 into a float and "" into NaN.
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise ValidationFailed([f"{path.name}: not valid CSV ({reason})"]) from None
     return parse_rows(list(frame.columns), frame.to_dict("records"), path.name)
 
 

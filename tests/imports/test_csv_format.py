@@ -86,3 +86,13 @@ def test_header_problems(tmp_path: Path) -> None:
     problems = failed.value.problems
     assert "bad.csv: line 1, column colour: unknown column" in problems
     assert "bad.csv: line 1, column final_url: required column is missing" in problems
+
+
+@pytest.mark.parametrize("content", ["", "set_name,platform\na,b\na,b,c,d\n"])
+def test_malformed_csv_is_one_problem(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text(content)
+    with pytest.raises(ValidationFailed) as failed:
+        read_campaign_set(path)
+    (problem,) = failed.value.problems
+    assert problem.startswith("broken.csv: not valid CSV")
