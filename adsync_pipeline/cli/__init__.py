@@ -15,6 +15,7 @@ def _register() -> None:
     from adsync_pipeline.cli import (  # noqa: F401
         accounts,
         alerts,
+        api,
         conflicts,
         db,
         demo,
