@@ -111,8 +111,12 @@ def compare_entity(
         conflict = FieldConflict(DELETED_FIELD, False, False, True)
         return EntityReconciliation(entry, Outcome.DELETED, conflicts=(conflict,))
     base = project(entry.entity_type, entry.base)
-    local = project(entry.entity_type, entry.local)
     theirs = project(entry.entity_type, remote.mapped)
+    if all(theirs.get(name, value) == value for name, value in base.items()):
+        # The usual case, decided without projecting local.
+        outcome = Outcome.LOCAL_ONLY if entry.local != entry.base else Outcome.UNCHANGED
+        return EntityReconciliation(entry, outcome)
+    local = project(entry.entity_type, entry.local)
     pulls: Fields = {}
     converged: Fields = {}
     conflicts: list[FieldConflict] = []

@@ -225,15 +225,16 @@ def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None)
         raise AdsyncError(f"no snapshot of ad account {account.platform_account_id} yet")
     fetched_at = min(_aware(row.fetched_at) for row in rows)
     ledger = _ledger(db, account)
+    result.fetched = len(rows)
+
+    # Planning and comparing: everything between the reads and the writes, all pure.
+    compare_started = time.perf_counter()
     entries = [entry for s in ledger for entry in _entries(s, fetched_at)]
     platform_data = {
         (entity_type_of(entity), entity.id): entity.sync.platform_data
         for campaign_set in ledger
         for _, entity in _walk(campaign_set)
     }
-    result.fetched = len(rows)
-
-    compare_started = time.perf_counter()
     outcomes = reconcile(entries, _remote(rows), PROJECTIONS[account.platform])
     result.compare_s = round(time.perf_counter() - compare_started, 4)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +70,6 @@ COMPARED: dict[EntityType, tuple[str, ...]] = {
         "call_to_action",
     ),
 }
-_UNORDERED = frozenset({"subreddits", "interests", "locations", "devices"})
 _AD_FIELDS_WITHOUT_POST = ("name", "status")
 
 
@@ -150,24 +149,46 @@ class RedditPoller:
 
 def comparable(entity_type: EntityType, fields: Fields) -> Fields:
     """Our canonical fields as Reddit shows them back (see `PlatformPoller.comparable`)."""
-    out: Fields = {}
-    for name in COMPARED.get(entity_type, ()):
-        if name not in fields:
-            continue
-        value = fields[name]
-        if name == "status":
-            # Only an active entity delivers; every other status is pushed as PAUSED.
-            value = "active" if value == "active" else "paused"
-        elif name in _UNORDERED:
-            value = sorted(set(value or ()))
-        elif name == "headline" and isinstance(value, str):
-            value = value.strip()
-        elif name == "description":
-            value = value or ""
-        out[name] = value
+    out = {
+        name: shown(fields[name]) if shown else fields[name]
+        for name, shown in _SHOWN.get(entity_type, ())
+        if name in fields
+    }
     if out.get("bid_strategy") == "automatic":
         out["bid_amount"] = None
     return out
+
+
+def _status(value: Any) -> str:
+    # Only an active entity delivers; every other status is pushed as PAUSED.
+    return "active" if value == "active" else "paused"
+
+
+def _unordered(value: Any) -> list[Any]:
+    return sorted(set(value or ()))
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(value: Any) -> str:
+    return value or ""
+
+
+_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+    "status": _status,
+    "subreddits": _unordered,
+    "interests": _unordered,
+    "locations": _unordered,
+    "devices": _unordered,
+    "headline": _stripped,
+    "description": _text,
+}
+_SHOWN: dict[EntityType, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {
+    entity_type: tuple((name, _TRANSFORMS.get(name)) for name in names)
+    for entity_type, names in COMPARED.items()
+}
 
 
 def _campaign(data: Fields, groups: list[Fields]) -> SnapshotEntity:
