@@ -306,7 +306,8 @@ def main() -> int:
             print(
                 f"{label}: {lists} list calls + {result.other_calls} other "
                 f"({len(gets)} GETs seen by the sandbox) vs {entities} one-GET-per-entity; "
-                f"wall {wall:.2f} s; planning+comparing {result.fetched} entities "
+                f"wall {wall:.2f} s (snapshot {result.snapshot_s:.2f} s); planning+comparing "
+                f"{result.fetched} entities "
                 f"{result.compare_s:.3f} s; pulled {result.pulled}, conflicts {result.conflicts}"
             )
             if lists != pages or result.other_calls:

@@ -60,6 +60,10 @@ CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
 # How each platform shows our fields back; usable without a connection.
 PROJECTIONS: dict[str, Projection] = {"reddit": reddit_snapshot.comparable}
+# What each platform's push adapter keeps in `platform_data`, read from a snapshot's raw.
+LEDGER_FACTS: dict[str, Callable[[EntityType, dict[str, Any]], dict[str, Any]]] = {
+    "reddit": reddit_snapshot.ledger_facts
+}
 DELETED_STATUS = "deleted"
 
 PollerOpener = Callable[
@@ -107,7 +111,8 @@ class ReconcileResult:
     list_calls: int = 0
     other_calls: int = 0
     snapshot_changes: int = 0  # snapshot rows added, changed or gone since the last run
-    compare_s: float = 0.0
+    snapshot_s: float = 0.0  # reading and storing the snapshot
+    compare_s: float = 0.0  # planning and comparing (pure)
     duration_s: float = 0.0
     changes: list[dict[str, Any]] = field(default_factory=list)
 
@@ -159,6 +164,7 @@ def reconcile_account(
     result.list_calls = snapshot.list_calls
     result.other_calls = snapshot.other_calls
     result.snapshot_changes = snapshot.changes
+    result.snapshot_s = snapshot.duration_s
     result.duration_s = round(time.monotonic() - started, 3)
     return result
 
@@ -238,7 +244,8 @@ def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None)
     outcomes = reconcile(entries, _remote(rows), PROJECTIONS[account.platform])
     result.compare_s = round(time.perf_counter() - compare_started, 4)
 
-    applier = _Applier(db, account, run_id, result, platform_data)
+    raw = {(EntityType(row.entity_type), row.platform_id): row.raw for row in rows}
+    applier = _Applier(db, account, run_id, result, platform_data, raw)
     for outcome in outcomes:
         applier.apply(outcome)
     result.duration_s = round(time.monotonic() - started, 3)
@@ -346,9 +353,12 @@ class _Applier:
         run_id: str,
         result: ReconcileResult,
         platform_data: dict[tuple[EntityType, int | None], dict[str, Any] | None],
+        raw: dict[tuple[EntityType, str], dict[str, Any]],
     ) -> None:
         self.db = db
         self.platform_data = platform_data
+        self.raw = raw
+        self.facts = LEDGER_FACTS[account.platform]
         self.account = account
         self.run_id = run_id
         self.result = result
@@ -376,7 +386,13 @@ class _Applier:
             self.sets.update_entity(
                 entry.entity_type,
                 entry.entity_id,
-                platform_data={**self._platform_data(entry), PUSHED: outcome.new_base},
+                platform_data={
+                    **self._platform_data(entry),
+                    **self.facts(
+                        entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]
+                    ),
+                    PUSHED: outcome.new_base,
+                },
                 last_pushed_fingerprint=outcome.new_fingerprint,
                 sync_status=self._status(outcome),
             )

@@ -172,3 +172,29 @@ def test_deleted_on_platform_resolved_with_platform_removes_locally(pushed: Make
     after = setup.load().campaigns[0].ad_groups[0].ads[0]
     assert after.sync.removed and after.sync.sync_status is SyncStatus.SYNCED
     assert reconcile_account(setup.db, AD_ACCOUNT_ID).conflicts == 0
+
+
+def test_new_ad_copy_on_platform_reads_only_that_post_and_is_pulled(pushed: Make) -> None:
+    setup = pushed(ads=2)
+    ad = setup.load().campaigns[0].ad_groups[0].ads[0]
+    old_post = setup.platform("posts", ad.sync.platform_data["post_id"])
+    # Ads Manager: new copy is a new post, and the ad now promotes it.
+    with setup.sandbox.state.writing() as data:
+        post_id = setup.sandbox.state.new_post_id()
+        data["posts"][post_id] = {**old_post, "id": post_id, "headline": "Copy from Reddit"}
+    setup.edit("ads", ad.sync.platform_id, post_id=post_id)
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.pulled, result.conflicts) == (1, 0)
+    assert result.list_calls == 3 and result.other_calls == 1  # that one post, nothing else
+    pulled = setup.load().campaigns[0].ad_groups[0].ads[0]
+    assert pulled.headline == "Copy from Reddit"
+    assert pulled.sync.platform_data["post_id"] == post_id
+    # The post is known from now on, and a local rename reuses it: no new post.
+    rename_locally(setup, EntityType.AD, ad.id, "Renamed ad")
+    posts = len(setup.sandbox.state.snapshot()["posts"])
+    setup.push()
+    assert len(setup.sandbox.state.snapshot()["posts"]) == posts
+    assert setup.platform("ads", ad.sync.platform_id)["post_id"] == post_id
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).other_calls == 0

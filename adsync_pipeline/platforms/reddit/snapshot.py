@@ -159,6 +159,16 @@ def comparable(entity_type: EntityType, fields: Fields) -> Fields:
     return out
 
 
+def ledger_facts(entity_type: EntityType, raw: Fields) -> Fields:
+    """What the push adapter records of an ad's platform twin, as the snapshot shows it:
+    after pulling new copy, the ledger must point at the post that carries it, or the next
+    push would make yet another post with the same copy."""
+    post = raw.get("post") if entity_type is EntityType.AD else None
+    if not post or not raw.get("post_id"):
+        return {}
+    return {POST_ID: str(raw["post_id"]), COPY_FINGERPRINT: copy_fingerprint(post)}
+
+
 def _status(value: Any) -> str:
     # Only an active entity delivers; every other status is pushed as PAUSED.
     return "active" if value == "active" else "paused"
