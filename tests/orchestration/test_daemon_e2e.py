@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -118,6 +118,7 @@ def test_adsync_sync_is_served_by_the_daemon(
     reddit_sandbox: RunningSandbox,
     daemon: subprocess.Popen[bytes],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     upgrade_database(postgres_url)
     db = Database.from_url(postgres_url)
@@ -140,15 +141,13 @@ def test_adsync_sync_is_served_by_the_daemon(
     request = json.loads(_adsync(stack_env, "sync", str(set_id), "--json"))
     assert request["status"] == "queued"
 
-    os.environ["DAGSTER_POSTGRES_URL"] = stack_env["DAGSTER_POSTGRES_URL"]
-    try:
-        with DagsterInstance.from_config(stack_env["DAGSTER_HOME"]) as instance:
-            run = _wait_for_run(instance, request["request_id"], started, daemon, tmp_path)
-            assert run.status == DagsterRunStatus.SUCCESS, _daemon_log(tmp_path)
-            assert run.tags["adsync/ad_account"] and run.tags["adsync/trigger"] == "cli"
-            metadata = _push_metadata(instance, run.run_id)
-    finally:
-        del os.environ["DAGSTER_POSTGRES_URL"]
+    # The instance reads its storage URL from the environment, as the daemon does.
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", stack_env["DAGSTER_POSTGRES_URL"])
+    with DagsterInstance.from_config(stack_env["DAGSTER_HOME"]) as instance:
+        run = _wait_for_run(instance, request["request_id"], started, daemon, tmp_path)
+        assert run.status == DagsterRunStatus.SUCCESS, _daemon_log(tmp_path)
+        assert run.tags["adsync/ad_account"] and run.tags["adsync/trigger"] == "cli"
+        metadata = _push_metadata(instance, run.run_id)
 
     state = reddit_sandbox.state.snapshot()
     campaign_names = {c["name"] for c in state["campaigns"].values()}
@@ -160,7 +159,13 @@ def test_adsync_sync_is_served_by_the_daemon(
     assert set(state["campaigns"]) <= pushed_ids
 
 
-def _wait_for_run(instance, request_id, started, daemon, tmp_path):
+def _wait_for_run(
+    instance: DagsterInstance,
+    request_id: int,
+    started: float,
+    daemon: subprocess.Popen[bytes],
+    tmp_path: Path,
+) -> DagsterRun:
     while time.monotonic() - started < DEADLINE_S:
         assert daemon.poll() is None, _daemon_log(tmp_path)
         runs = instance.get_runs(RunsFilter(tags={"adsync/request_id": str(request_id)}))
