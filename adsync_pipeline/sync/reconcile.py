@@ -55,6 +55,7 @@ from adsync_pipeline.store.snapshots import SnapshotRepository, SnapshotRow
 from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
 from adsync_pipeline.sync.alerts import raise_alert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
+from adsync_pipeline.sync.requests import request_sync
 
 CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
@@ -111,6 +112,8 @@ class ReconcileResult:
     list_calls: int = 0
     other_calls: int = 0
     snapshot_changes: int = 0  # snapshot rows added, changed or gone since the last run
+    # Sync requests queued for sets with merged entities: their local fields must go out.
+    push_requests: list[int] = field(default_factory=list)
     snapshot_s: float = 0.0  # reading and storing the snapshot
     compare_s: float = 0.0  # planning and comparing (pure)
     duration_s: float = 0.0
@@ -248,6 +251,10 @@ def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None)
     applier = _Applier(db, account, run_id, result, platform_data, raw)
     for outcome in outcomes:
         applier.apply(outcome)
+    merged_sets = {o.entry.campaign_set_id for o in outcomes if o.outcome is Outcome.MERGED}
+    result.push_requests = [
+        request_sync(db, set_id, "reconcile", trigger="reconcile") for set_id in sorted(merged_sets)
+    ]
     result.duration_s = round(time.monotonic() - started, 3)
     return result
 

@@ -12,6 +12,7 @@ from adsync_pipeline.store.alerts import AlertRepository
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.conflicts import ConflictRepository
 from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.store.sync_requests import SyncRequestRepository
 from adsync_pipeline.sync.conflicts import resolve_conflict
 from adsync_pipeline.sync.reconcile import reconcile_account
 from tests.reconcile.conftest import Pushed
@@ -73,6 +74,9 @@ def test_platform_budget_and_local_name_merge(pushed: Make) -> None:
     assert merged.budget.amount == Decimal("80")
     assert merged.name == "Renamed locally"
     assert merged.sync.sync_status is SyncStatus.PENDING
+    # The push that sends the local name is queued (served by the Dagster sensor).
+    (request_id,) = result.push_requests
+    assert SyncRequestRepository(setup.db).get(request_id).campaign_set_id == setup.set_id
     setup.push()
     assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed locally"
     shares = [
