@@ -33,6 +33,8 @@ def reconcile_command(account: str | None, as_json: bool) -> None:
         click.echo("no connected ad accounts")
     for result in results:
         click.echo(_summary(result))
+        if result.push_requests:
+            click.echo(f"  queued sync request(s) {result.push_requests} for merged local edits")
         for change in result.changes:
             fields = ", ".join(change["pulled"]) or "-"
             conflicts = ", ".join(change["conflicts"]) or "-"
