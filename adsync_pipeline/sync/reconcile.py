@@ -66,6 +66,7 @@ LEDGER_FACTS: dict[str, Callable[[EntityType, dict[str, Any]], dict[str, Any]]] 
     "reddit": reddit_snapshot.ledger_facts
 }
 DELETED_STATUS = "deleted"
+BUDGET_FIELDS = frozenset({"budget_type", "budget_amount"})
 
 PollerOpener = Callable[
     [Database, AccountRecord, Callable[[CallRecord], None]],
@@ -244,7 +245,8 @@ def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None)
         for campaign_set in ledger
         for _, entity in _walk(campaign_set)
     }
-    outcomes = reconcile(entries, _remote(rows), PROJECTIONS[account.platform])
+    remote = _without_budgets_of_broken_campaigns(entries, _remote(rows))
+    outcomes = reconcile(entries, remote, PROJECTIONS[account.platform])
     result.compare_s = round(time.perf_counter() - compare_started, 4)
 
     raw = {(EntityType(row.entity_type), row.platform_id): row.raw for row in rows}
@@ -328,6 +330,29 @@ def _remote(rows: list[SnapshotRow]) -> dict[tuple[EntityType, str], RemoteEntry
         )
         for row in rows
     }
+
+
+def _without_budgets_of_broken_campaigns(
+    entries: list[LocalEntry], remote: dict[tuple[EntityType, str], RemoteEntry]
+) -> dict[tuple[EntityType, str], RemoteEntry]:
+    """A campaign budget is rebuilt from its ad groups' shares, so with one of our ad groups
+    gone it would read as a smaller budget: that group's deletion is the conflict, and the
+    budget is not compared until it is resolved."""
+    campaigns = {
+        (e.campaign_set_id, e.key): e.platform_id
+        for e in entries
+        if e.entity_type is EntityType.CAMPAIGN
+    }
+    for entry in entries:
+        if entry.entity_type is not EntityType.AD_GROUP:
+            continue
+        group = remote.get((EntityType.AD_GROUP, entry.platform_id))
+        parent = campaigns.get((entry.campaign_set_id, entry.key.split("/")[0]))
+        campaign = remote.get((EntityType.CAMPAIGN, parent)) if parent else None
+        if campaign is not None and (group is None or group.deleted):
+            mapped = {k: v for k, v in campaign.mapped.items() if k not in BUDGET_FIELDS}
+            remote[(EntityType.CAMPAIGN, parent)] = RemoteEntry(mapped, campaign.deleted)
+    return remote
 
 
 def _aware(moment: datetime | None) -> datetime:

@@ -202,3 +202,14 @@ def test_new_ad_copy_on_platform_reads_only_that_post_and_is_pulled(pushed: Make
     assert len(setup.sandbox.state.snapshot()["posts"]) == posts
     assert setup.platform("ads", ad.sync.platform_id)["post_id"] == post_id
     assert reconcile_account(setup.db, AD_ACCOUNT_ID).other_calls == 0
+
+
+def test_a_deleted_ad_group_does_not_read_as_a_smaller_campaign_budget(pushed: Make) -> None:
+    setup = pushed(ad_groups=2)
+    group = setup.load().campaigns[0].ad_groups[1]
+    setup.delete("ad_groups", group.sync.platform_id)
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.conflicts, result.pulled) == (1, 0)
+    assert setup.load().campaigns[0].budget.amount == Decimal("50")
