@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter
 
 from adsync_pipeline.api.deps import Db, JobId, Launcher
 from adsync_pipeline.api.errors import COMMON_RESPONSES
 from adsync_pipeline.api.schemas import Job, JobAccepted, Progress
+from adsync_pipeline.domain.plan import OpKind, make_plan
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.events import EventRepository
-from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
+from adsync_pipeline.store.sync_requests import (
+    FINISHED_STATUSES,
+    SyncRequestRecord,
+    SyncRequestRepository,
+)
+from adsync_pipeline.sync.push import index_entities
 from adsync_pipeline.sync.requests import request_sync
 
 TRIGGER = "api"
@@ -26,8 +35,34 @@ def queue_sync(
     return JobAccepted(jobId=str(request_id), status="queued")
 
 
+def _estimated_total(db: Database, request: SyncRequestRecord) -> int:
+    """Entities the push will report on, while only its engine knows: those reported so
+    far, plus those a plan made now would still touch (writes, and skips, which are
+    reported too), plus those stored as synced by this run whose report is still on its
+    way. Exact for a queued job, and for a running one whose set is not edited meanwhile."""
+    # Reports first, then the set: anything reported in between is then seen as synced.
+    reported = EventRepository(db).reported(request.id)
+    campaign_set = CampaignSetRepository(db).load(request.campaign_set_id)
+    entities = index_entities(campaign_set)
+    remaining = 0
+    for op in make_plan(campaign_set, datetime.now(UTC)).ops:
+        if (op.entity_type.value, "/".join(op.key_path)) in reported:
+            continue
+        if op.op is not OpKind.NOOP:
+            remaining += 1
+            continue
+        synced_at = entities[(op.entity_type, op.key_path)].sync.last_synced_at
+        if request.launched_at and synced_at and synced_at >= request.launched_at:
+            remaining += 1
+    return len(reported) + remaining
+
+
 def job_view(db: Database, request: SyncRequestRecord) -> Job:
     progress = EventRepository(db).progress(request.id)
+    total = progress.total
+    if total is None:
+        finished = request.status in FINISHED_STATUSES
+        total = progress.done if finished else _estimated_total(db, request)
     return Job(
         jobId=str(request.id),
         campaignSetId=request.campaign_set_id,
@@ -38,7 +73,7 @@ def job_view(db: Database, request: SyncRequestRecord) -> Job:
             synced=progress.synced,
             failed=progress.failed,
             skipped=progress.skipped,
-            total=progress.total,
+            total=total,
         ),
         result=request.result,
         dagsterRunId=request.dagster_run_id,

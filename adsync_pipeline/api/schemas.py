@@ -38,8 +38,9 @@ class Progress(BaseModel):
     synced: int
     failed: int
     skipped: int
-    total: int | None = Field(
-        description="Entities the push will report on; null while not known yet."
+    total: int = Field(
+        description="Entities the push reports on: from the engine once it says, until "
+        "then estimated from the set's current plan."
     )
 
 

@@ -85,6 +85,14 @@ class EventRepository:
         with self.db.sessions() as session:
             return [_record(row) for row in session.execute(query).scalars()]
 
+    def reported(self, sync_request_id: int) -> set[tuple[str, str]]:
+        """(entity type, key) of every entity the request's runs have reported on."""
+        query = select(
+            SyncEvent.payload["entity"].as_string(), SyncEvent.payload["key"].as_string()
+        ).where(SyncEvent.sync_request_id == sync_request_id, SyncEvent.event_type == PROGRESS)
+        with self.db.sessions() as session:
+            return {(entity, key) for entity, key in session.execute(query)}
+
     def progress(self, sync_request_id: int) -> RequestProgress:
         status = SyncEvent.payload["status"].as_string()
         with self.db.sessions() as session:

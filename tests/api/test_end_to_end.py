@@ -90,8 +90,9 @@ def test_sync_poll_stream_pause_resume_delete(http: httpx.Client, connected: Run
     assert done["status"] == "completed", done
     assert done["progress"] == {"synced": 8, "failed": 0, "skipped": 0, "total": 8}
     assert done["dagsterRunId"].startswith("adsync-")
-    moving = [v["progress"]["synced"] for v in views if v["status"] == "running"]
-    assert len(set(moving)) >= 3, views  # seen part-way, more than once
+    moving = [v["progress"] for v in views if v["status"] == "running"]
+    assert len({p["synced"] for p in moving}) >= 3, views  # seen part-way, more than once
+    assert {p["total"] for p in moving} == {8}, moving
 
     with http.stream(
         "GET", f"/api/v1/campaign-sets/{set_id}/sync-stream", params={"jobId": job_id}
