@@ -189,3 +189,12 @@ def _parse(doc: dict):
     from adsync_pipeline.imports.json_format import parse_json
 
     return parse_json(json.dumps(doc), "test")
+
+
+def test_stream_sends_heartbeats_while_a_job_waits(http: httpx.Client, set_id: int):
+    job_id = http.post(f"/api/v1/campaign-sets/{set_id}/sync").json()["jobId"]
+    url = f"/api/v1/campaign-sets/{set_id}/sync-stream"
+    with http.stream("GET", url, params={"jobId": job_id}) as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith("retry: ")
+        assert next(line for line in lines if line) == ": keep-alive"

@@ -1,0 +1,65 @@
+"""The API's own store modules on SQLite and PostgreSQL: events read back and counted,
+API keys created, authenticated, revoked."""
+
+from __future__ import annotations
+
+import pytest
+
+from adsync_pipeline.errors import NotFoundError
+from adsync_pipeline.imports.json_format import parse_json
+from adsync_pipeline.store.api_keys import ApiKeyRepository, DuplicateKeyName
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.events import EventRepository
+from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.sync.requests import request_sync
+from tests.api.conftest import EXAMPLE
+
+
+def test_events_after_filters_and_progress_counts(database: Database):
+    set_id = (
+        CampaignSetRepository(database)
+        .import_set(parse_json(EXAMPLE.read_text(), "seed"))
+        .campaign_set_id
+    )
+    job, other = request_sync(database, set_id, "t"), request_sync(database, set_id, "t")
+    log = SyncLogRepository(database)
+    for n, status in enumerate(["synced", "synced", "failed", "skipped"]):
+        payload = {"entity": "ad", "key": f"a/b/{n}", "status": status, "platformId": None}
+        log.add_event(set_id, "sync-progress", payload, "run", job)
+    log.add_event(
+        set_id, "sync-progress", {"entity": "ad", "key": "x", "status": "synced"}, "o", other
+    )
+    events = EventRepository(database)
+
+    mine = events.after(set_id, sync_request_id=job)
+    assert [e.payload["key"] for e in mine] == ["a/b/0", "a/b/1", "a/b/2", "a/b/3"]
+    assert [e.payload["key"] for e in events.after(set_id, mine[1].id, sync_request_id=job)] == [
+        "a/b/2",
+        "a/b/3",
+    ]
+    assert len(events.after(set_id)) == 5
+    assert events.reported(job) == {("ad", f"a/b/{n}") for n in range(4)}
+
+    progress = events.progress(job)
+    assert (progress.synced, progress.failed, progress.skipped, progress.total) == (2, 1, 1, None)
+    complete = {"synced": 2, "failed": 1, "skipped": 1, "refused": None, "errors": []}
+    log.add_event(set_id, "sync-complete", complete, "run", job)
+    progress = events.progress(job)
+    assert (progress.total, progress.complete) == (4, complete)
+
+
+def test_api_keys(database: Database):
+    keys = ApiKeyRepository(database)
+    record, key = keys.create("app")
+    with pytest.raises(DuplicateKeyName):
+        keys.create("app")
+    authenticated = keys.authenticate(key)
+    assert authenticated is not None and authenticated.last_used_at is not None
+    assert keys.authenticate("adsk_" + "x" * 43) is None
+    keys.revoke("app")
+    assert keys.authenticate(key) is None
+    assert keys.list()[0].revoked_at is not None
+    with pytest.raises(NotFoundError):
+        keys.revoke("nobody")
+    assert record.name == "app"
