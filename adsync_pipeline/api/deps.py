@@ -10,6 +10,7 @@ from fastapi import Depends, Path, Request
 from adsync_pipeline.domain.model import EntityStatus
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.sync.results import PushResult
+from adsync_pipeline.sync.runner import run_push
 
 # Ids are INTEGER columns: anything larger can't exist, and would overflow the driver.
 MAX_ID = 2_147_483_647
@@ -25,9 +26,6 @@ StatusPusher = Callable[[Database, int, EntityStatus], PushResult]
 
 
 def push_status(db: Database, set_id: int, status: EntityStatus) -> PushResult:
-    # Imported on use: the engine pulls in every platform adapter, which reads need not.
-    from adsync_pipeline.sync.runner import run_push
-
     return run_push(db, set_id, trigger="api", status=status)
 
 
