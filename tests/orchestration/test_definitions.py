@@ -18,22 +18,31 @@ def test_definitions_are_loadable() -> None:
 
 def test_the_expected_definitions_exist() -> None:
     graph = defs.resolve_asset_graph()
-    assert graph.get_all_asset_keys() == {AssetKey("campaign_hierarchy"), AssetKey("platform_push")}
+    assert graph.get_all_asset_keys() == {
+        AssetKey("campaign_hierarchy"),
+        AssetKey("platform_push"),
+        AssetKey("platform_snapshot"),
+        AssetKey("reconciliation"),
+    }
     checks = {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
     assert checks == {
         ("platform_push", "all_entities_synced"),
         ("platform_push", "platform_ids_stored"),
+        ("reconciliation", "no_open_conflicts"),
     }
     repo = defs.get_repository_def()
     jobs = {j.name for j in repo.get_all_jobs() if not j.name.startswith("__")}
-    assert jobs == {"push_campaign_set"}
+    assert jobs == {"push_campaign_set", "reconcile_account", "resolve_conflict"}
     assert {s.name for s in repo.sensor_defs} == {
         "pending_campaign_sets",
         "push_run_failed",
         "push_run_finished",
     }
-    (retry,) = repo.schedule_defs
-    assert (retry.name, retry.cron_schedule) == ("retry_failed_syncs", "*/5 * * * *")
+    assert {(s.name, s.cron_schedule) for s in repo.schedule_defs} == {
+        ("retry_failed_syncs", "*/5 * * * *"),
+        ("reconcile_platforms", "*/15 * * * *"),
+    }
+    retry = repo.get_schedule_def("retry_failed_syncs")
     sensor = repo.get_sensor_def("pending_campaign_sets")
     assert sensor.minimum_interval_seconds == 15
     assert sensor.default_status.value == "RUNNING"
