@@ -24,6 +24,7 @@ def _register() -> None:
         sandbox,
         sets,
         status,
+        sync,
     )
 
 

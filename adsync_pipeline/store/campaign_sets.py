@@ -729,19 +729,25 @@ class CampaignSetRepository:
 
     def update_entity(self, entity_type: EntityType, entity_id: int, **changes: Any) -> None:
         """Sync bookkeeping of one entity (and its `sync_records` row), committed at once."""
+        with self.db.engine.begin() as conn:
+            self.write_entity(conn, entity_type, entity_id, changes)
+
+    def write_entity(
+        self, conn: Connection, entity_type: EntityType, entity_id: int, changes: dict[str, Any]
+    ) -> None:
+        """`update_entity` inside a caller's transaction, so other rows can commit with it."""
         unknown = set(changes) - SYNC_COLUMNS
         if unknown:
             raise TypeError(f"not sync columns: {', '.join(sorted(unknown))}")
         table = TABLES[entity_type]
         now = utcnow()
         values = {name: _column_value(name, value) for name, value in changes.items()}
-        with self.db.engine.begin() as conn:
-            updated = conn.execute(
-                update(table).where(table.c.id == entity_id).values(**values, updated_at=now)
-            )
-            if updated.rowcount == 0:
-                raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
-            self._record_sync(conn, entity_type, entity_id, values.get("last_error"), now)
+        updated = conn.execute(
+            update(table).where(table.c.id == entity_id).values(**values, updated_at=now)
+        )
+        if updated.rowcount == 0:
+            raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
+        self._record_sync(conn, entity_type, entity_id, values.get("last_error"), now)
 
     @staticmethod
     def _record_sync(
@@ -791,6 +797,13 @@ class CampaignSetRepository:
     ) -> None:
         """Pushable fields of one entity, named as in `pushable_fields` (targeting lists by
         their own names). Sync bookkeeping is left to the caller."""
+        with self.db.engine.begin() as conn:
+            self.write_entity_fields(conn, entity_type, entity_id, fields)
+
+    def write_entity_fields(
+        self, conn: Connection, entity_type: EntityType, entity_id: int, fields: dict[str, Any]
+    ) -> None:
+        """`update_entity_fields` inside a caller's transaction."""
         unknown = set(fields) - PUSHABLE_COLUMNS[entity_type]
         if unknown:
             raise TypeError(f"not pushable {_label(entity_type)} fields: {sorted(unknown)}")
@@ -800,19 +813,18 @@ class CampaignSetRepository:
             for name, value in fields.items()
             if name not in TARGETING_FIELDS
         }
-        with self.db.engine.begin() as conn:
-            if entity_type is EntityType.AD_GROUP and set(fields) & set(TARGETING_FIELDS):
-                current = conn.scalar(select(table.c.targeting).where(table.c.id == entity_id))
-                targeting = dict(current or {})
-                for name in TARGETING_FIELDS:
-                    if name in fields:
-                        targeting[name] = [_value(item) for item in fields[name]]
-                values["targeting"] = targeting
-            updated = conn.execute(
-                update(table).where(table.c.id == entity_id).values(**values, updated_at=utcnow())
-            )
-            if updated.rowcount == 0:
-                raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
+        if entity_type is EntityType.AD_GROUP and set(fields) & set(TARGETING_FIELDS):
+            current = conn.scalar(select(table.c.targeting).where(table.c.id == entity_id))
+            targeting = dict(current or {})
+            for name in TARGETING_FIELDS:
+                if name in fields:
+                    targeting[name] = [_value(item) for item in fields[name]]
+            values["targeting"] = targeting
+        updated = conn.execute(
+            update(table).where(table.c.id == entity_id).values(**values, updated_at=utcnow())
+        )
+        if updated.rowcount == 0:
+            raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
 
     # Set-level updates --------------------------------------------------------------------
 

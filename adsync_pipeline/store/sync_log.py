@@ -21,6 +21,10 @@ from adsync_pipeline.store.models import (
 )
 
 
+# Audit outcomes that count against the circuit breaker: the platform failing, not us.
+RETRYABLE_OUTCOMES = ("retryable", "unknown_outcome")
+
+
 @dataclass(frozen=True)
 class OpenIntent:
     id: int
@@ -48,6 +52,8 @@ class AuditEntry:
     error: str | None
     request_summary: dict[str, Any] | None
     response_summary: dict[str, Any] | None
+    # When the call was made; None means "now" at the time of writing.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ class SyncLogRepository:
 
     def write_audit(self, entry: AuditEntry) -> None:
         with self.db.transaction() as session:
-            session.add(SyncAudit(**entry.__dict__))
+            session.add(SyncAudit(**{**entry.__dict__, "created_at": entry.created_at or utcnow()}))
 
     def audit_rows(
         self, *, campaign_set_id: int | None = None, run_id: str | None = None, limit: int = 200
@@ -144,7 +150,7 @@ class SyncLogRepository:
             total, failures = session.execute(
                 select(
                     func.count(),
-                    func.count().filter(SyncAudit.outcome == "retryable_error"),
+                    func.count().filter(SyncAudit.outcome.in_(RETRYABLE_OUTCOMES)),
                 ).where(
                     SyncAudit.platform == platform,
                     SyncAudit.ad_account_id == ad_account_id,

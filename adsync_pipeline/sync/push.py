@@ -15,8 +15,11 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import (
@@ -54,12 +57,14 @@ from adsync_pipeline.platforms.errors import (
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
-from adsync_pipeline.store.sync_log import SyncLogRepository
-from adsync_pipeline.sync.audit import entity_context
+from adsync_pipeline.store.push_ledger import EventRow, NewIntent, OutcomeWrite, PushLedger
+from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
+from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
 from adsync_pipeline.sync.results import EntityOutcome, PushResult
 from adsync_pipeline.sync.retry_policy import next_attempt_at, retry_base_from_env
 
+T = TypeVar("T")
 KeyPath = tuple[str, ...]
 AnyEntity = Campaign | AdGroup | Ad | Keyword
 Index = dict[tuple[EntityType, KeyPath], AnyEntity]
@@ -129,16 +134,22 @@ def ancestors(op: PlannedOp) -> list[tuple[EntityType, KeyPath]]:
     return chain
 
 
-def final_set_status(campaign_set: CampaignSet, result: PushResult) -> tuple[SetStatus, SyncStatus]:
-    if result.failed:
-        return SetStatus.ERROR, SyncStatus.FAILED
-    live = [c for c in campaign_set.campaigns if not c.sync.removed]
-    status = (
-        SetStatus.PAUSED
-        if live and all(c.status is EntityStatus.PAUSED for c in live)
-        else SetStatus.ACTIVE
+def final_set_status(
+    campaign_set: CampaignSet, result: PushResult
+) -> tuple[SetStatus | None, SyncStatus]:
+    """The set's status after a push; None leaves it as it is (an archived set stays so)."""
+    sync_status = (
+        SyncStatus.FAILED
+        if result.failed
+        else (SyncStatus.PENDING if result.skipped else SyncStatus.SYNCED)
     )
-    return status, SyncStatus.PENDING if result.skipped else SyncStatus.SYNCED
+    if campaign_set.status is SetStatus.ARCHIVED:
+        return None, sync_status
+    if result.failed:
+        return SetStatus.ERROR, sync_status
+    live = [c for c in campaign_set.campaigns if not c.sync.removed]
+    paused = live and all(c.status is EntityStatus.PAUSED for c in live)
+    return (SetStatus.PAUSED if paused else SetStatus.ACTIVE), sync_status
 
 
 class PushEngine:
@@ -154,12 +165,12 @@ class PushEngine:
         options: PushOptions | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_progress: ProgressListener | None = None,
+        audit: AuditRecorder | None = None,
     ) -> None:
         self.db = db
-        self.on_progress = on_progress
-        self._total = 0
         self.sets = CampaignSetRepository(db)
         self.log = SyncLogRepository(db)
+        self.ledger = PushLedger(db)
         self.adapter = adapter
         self.account = account
         self.run_id = run_id
@@ -167,13 +178,22 @@ class PushEngine:
         self.request_id = request_id
         self.options = options or PushOptions()
         self.clock = clock
+        self.on_progress = on_progress
+        self.audit = audit
         self.breaker = CircuitBreaker(self.log, account.platform, account.id, self.options.breaker)
         self._set_id = 0
+        self._total = 0
         self._abort_reason: str | None = None
         self._blocked: set[tuple[EntityType, KeyPath]] = set()
         self._written_groups: set[KeyPath] = set()
         # Entities whose earlier create has an unknown outcome that could not be looked up.
         self._unresolved: dict[tuple[EntityType, int], str] = {}
+        # Create intents committed for this level, by entity, until their outcome settles them.
+        self._intents: dict[tuple[EntityType, int], int] = {}
+        self._events: list[EventRow] = []
+        # One writer thread: commits stay in order and never block the event loop, so calls
+        # of other entities proceed while an outcome is being written.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adsync-ledger")
 
     async def push(self, set_id: int) -> PushResult:
         """Make the platform match the local set: creates, updates, deletes."""
@@ -190,9 +210,10 @@ class PushEngine:
         run_row = self.log.start_run(self.run_id, set_id, self.account.id, self.trigger)
         try:
             if await self._admitted(result):
-                self.sets.set_status(set_id, status=SetStatus.SYNCING)
                 await self._resolve_open_intents(set_id)
                 campaign_set = self.sets.load(set_id)
+                if campaign_set.status is not SetStatus.ARCHIVED:
+                    self.sets.set_status(set_id, status=SetStatus.SYNCING)
                 plan = (
                     make_status_plan(campaign_set, target)
                     if target is not None
@@ -204,6 +225,7 @@ class PushEngine:
                     )
                 )
                 self._total = len(plan.ops)
+                self._event("sync-start", {"total": len(plan.ops), "writes": len(plan.writes)})
                 await self._apply(plan, index_entities(campaign_set), result)
                 status, sync_status = final_set_status(campaign_set, result)
                 self.sets.set_status(
@@ -216,6 +238,7 @@ class PushEngine:
             self._collect_stats(result)
             result.duration_s = round(time.monotonic() - started, 3)
             self._finish(run_row, result)
+            self._writer.shutdown(wait=True)
         return result
 
     # Admission: the circuit breaker ---------------------------------------------------
@@ -231,6 +254,7 @@ class PushEngine:
             except PlatformError as exc:
                 if not exc.retryable:
                     raise
+                self._flush_audit()
                 snapshot = self.breaker.reopen(f"probe failed: {exc}", self.clock())
                 result.refused = self._refusal(snapshot.reason)
                 return False
@@ -284,12 +308,14 @@ class PushEngine:
                 platform_data=found.platform_data,
             )
             self.log.resolve_intent(intent.id, "adopted", found.platform_id)
+        self._flush_audit()
 
     # Apply ------------------------------------------------------------------------------
 
     async def _apply(self, plan: Plan, index: Index, result: PushResult) -> None:
         semaphore = asyncio.Semaphore(self.options.concurrency)
         for level in plan.levels():
+            await self._record_intents(level, index)
             keyword_ops: dict[KeyPath, list[PlannedOp]] = defaultdict(list)
             tasks = []
             for op in level:
@@ -301,6 +327,33 @@ class PushEngine:
                 tasks.append(self._run_keyword_ops(group_path, ops, index, semaphore, result))
             await asyncio.gather(*tasks)
 
+    async def _record_intents(self, level: list[PlannedOp], index: Index) -> None:
+        """One commit records the intents of every create this level will attempt."""
+        creates = [
+            op
+            for op in level
+            if op.op is OpKind.CREATE
+            and op.entity_type is not EntityType.KEYWORD
+            and op.entity_id is not None
+            and (op.entity_type, op.entity_id) not in self._unresolved
+            and not self._is_blocked(op, index)
+        ]
+        if not creates or self._abort_reason:
+            return
+        intents = [
+            NewIntent(
+                op.entity_type,
+                op.entity_id,
+                self._context(op, index).parent_platform_id,
+                op.name,
+            )
+            for op in creates
+            if op.entity_id is not None
+        ]
+        ids = await self._write(self.ledger.record_intents, self._set_id, self.run_id, intents)
+        for intent, intent_id in zip(intents, ids, strict=True):
+            self._intents[(intent.entity_type, intent.entity_id)] = intent_id
+
     async def _run_op(
         self, op: PlannedOp, index: Index, semaphore: asyncio.Semaphore, result: PushResult
     ) -> None:
@@ -309,19 +362,23 @@ class PushEngine:
             self._record(result, op, "noop", entity.sync.platform_id)
             return
         if op.op is OpKind.SKIP or self._is_blocked(op, index):
-            self._skip(result, op, op.reason if op.op is OpKind.SKIP else REASON_BLOCKED)
+            await self._skip(result, op, op.reason if op.op is OpKind.SKIP else REASON_BLOCKED)
             return
+        outcome: PlatformResult | PlatformError | None = None
         async with semaphore:
-            if self._abort_reason:
-                self._skip(result, op, self._abort_reason)
-                return
-            with entity_context(op.entity_type.value, key_of(op.key_path), op.op.value):
-                try:
-                    await self._call(op, entity, index)
-                except PlatformError as exc:
-                    self._fail(result, op, entity, exc)
-                    return
-        self._succeed(result, op, entity)
+            if not self._abort_reason:
+                with entity_context(op.entity_type.value, key_of(op.key_path), op.op.value):
+                    try:
+                        outcome = await self._call(op, entity, index)
+                    except PlatformError as exc:
+                        outcome = exc
+        # Outcomes commit outside the semaphore: the slot goes to the next call at once.
+        if outcome is None:
+            await self._skip(result, op, self._abort_reason or "not attempted")
+        elif isinstance(outcome, PlatformError):
+            await self._fail(result, op, entity, outcome)
+        else:
+            await self._succeed(result, op, entity, outcome)
 
     async def _run_keyword_ops(
         self,
@@ -343,122 +400,143 @@ class PushEngine:
             return
         if self._is_blocked(writes[0], index):
             for op in writes:
-                self._skip(result, op, REASON_BLOCKED)
+                await self._skip(result, op, REASON_BLOCKED)
             return
         if group_path not in self._written_groups:
             async with semaphore:
-                if self._abort_reason:
-                    for op in writes:
-                        self._skip(result, op, self._abort_reason)
-                    return
-                with entity_context("keyword", key_of(group_path) + "/*", "update"):
-                    try:
-                        await self.adapter.sync_keywords(
-                            group,
-                            [k for k in group.keywords if not k.sync.removed],
-                            self._context(writes[0], index),
-                        )
-                    except PlatformError as exc:
-                        for op in writes:
-                            self._fail(result, op, index[(op.entity_type, op.key_path)], exc)
-                        return
+                failure: PlatformError | None = None
+                if not self._abort_reason:
+                    with entity_context("keyword", key_of(group_path) + "/*", "update"):
+                        try:
+                            await self.adapter.sync_keywords(
+                                group,
+                                [k for k in group.keywords if not k.sync.removed],
+                                self._context(writes[0], index),
+                            )
+                        except PlatformError as exc:
+                            failure = exc
+            if self._abort_reason and failure is None:
+                for op in writes:
+                    await self._skip(result, op, self._abort_reason)
+                return
+            if failure is not None:
+                for op in writes:
+                    await self._fail(result, op, index[(op.entity_type, op.key_path)], failure)
+                return
         for op in writes:
             keyword = index[(op.entity_type, op.key_path)]
             assert isinstance(keyword, Keyword)
-            self._store_success(
-                op, keyword, PlatformResult(platform_id=f"{group.sync.platform_id}:{keyword.text}")
-            )
-            self._succeed(result, op, keyword)
+            pid = f"{group.sync.platform_id}:{keyword.text}"
+            await self._succeed(result, op, keyword, PlatformResult(platform_id=pid))
 
-    async def _call(self, op: PlannedOp, entity: AnyEntity, index: Index) -> None:
+    async def _call(self, op: PlannedOp, entity: AnyEntity, index: Index) -> PlatformResult:
         context = self._context(op, index)
         if op.op is OpKind.CREATE:
-            await self._create(op, entity, context)
+            outcome = await self._create(op, entity, context)
         else:
             method = getattr(self.adapter, f"{op.op.value}_{op.entity_type.value}")
-            self._store_success(op, entity, await method(entity, context))
+            outcome = await method(entity, context)
         if isinstance(entity, AdGroup):
             # The group's payload carries its keywords: no separate keyword call needed.
             self._written_groups.add(op.key_path)
+        return outcome
 
-    async def _create(self, op: PlannedOp, entity: AnyEntity, context: PushContext) -> None:
+    async def _create(
+        self, op: PlannedOp, entity: AnyEntity, context: PushContext
+    ) -> PlatformResult:
         parent_pid = context.parent_platform_id or ""
         assert entity.id is not None
-        unresolved = self._unresolved.get((op.entity_type, entity.id))
+        key = (op.entity_type, entity.id)
+        unresolved = self._unresolved.get(key)
         if unresolved is not None:
             raise CreateOutcomeUnknown(
                 f"an earlier create may have reached the platform and looking it up failed "
                 f"({unresolved}); not creating again until the lookup succeeds"
             )
-        intent_id = self.log.record_intent(
-            self._set_id, op.entity_type.value, entity.id, parent_pid, op.name, self.run_id
-        )
+        if key not in self._intents:
+            [self._intents[key]] = await self._write(
+                self.ledger.record_intents,
+                self._set_id,
+                self.run_id,
+                [NewIntent(op.entity_type, entity.id, parent_pid, op.name)],
+            )
         kind = op.entity_type.value
         try:
-            outcome: PlatformResult = await getattr(self.adapter, f"create_{kind}")(entity, context)
+            return await getattr(self.adapter, f"create_{kind}")(entity, context)
         except CreateOutcomeUnknown:
             found = await self.adapter.find_child_by_name(op.entity_type, parent_pid, op.name)
             if found is None:
                 # Left open on purpose: the next push looks again before creating.
+                self._intents.pop(key)
                 raise
-            self.sets.update_entity(
+        # Adopted: its id is committed before anything else is sent for it.
+        intent_id = self._intents.pop(key)
+        await self._write(
+            self.ledger.commit,
+            OutcomeWrite(
                 op.entity_type,
                 entity.id,
-                platform_id=found.platform_id,
-                platform_data=found.platform_data,
-            )
-            self.log.resolve_intent(intent_id, "adopted", found.platform_id)
-            entity.sync.platform_id = found.platform_id
-            entity.sync.platform_data = found.platform_data
-            # One update makes the adopted entity match local, whatever the lost create sent.
-            self._store_success(
-                op, entity, await getattr(self.adapter, f"update_{kind}")(entity, context)
-            )
-            return
-        except PlatformError:
-            # A definite refusal (validation, rate limit, auth): nothing was created.
-            self.log.resolve_intent(intent_id, "failed", None)
-            raise
-        # The id is committed before the intent closes: a crash in between leaves an open
-        # intent for an entity that has its id, which the next push simply closes.
-        self._store_success(op, entity, outcome)
-        self.log.resolve_intent(intent_id, "created", outcome.platform_id)
+                sync_changes={
+                    "platform_id": found.platform_id,
+                    "platform_data": found.platform_data,
+                },
+                intent=(intent_id, "adopted", found.platform_id),
+                audits=self._drain_audit(),
+            ),
+        )
+        entity.sync.platform_id = found.platform_id
+        entity.sync.platform_data = found.platform_data
+        # One update makes the adopted entity match local, whatever the lost create sent.
+        return await getattr(self.adapter, f"update_{kind}")(entity, context)
 
-    # Outcomes ---------------------------------------------------------------------------
+    # Outcomes: one commit each ----------------------------------------------------------
 
-    def _store_success(self, op: PlannedOp, entity: AnyEntity, outcome: PlatformResult) -> None:
-        """One committed transaction per entity, right after its call."""
+    async def _succeed(
+        self, result: PushResult, op: PlannedOp, entity: AnyEntity, outcome: PlatformResult
+    ) -> None:
         assert entity.id is not None
+        platform_id = outcome.platform_id or entity.sync.platform_id
         platform_data = (
             outcome.platform_data
             if outcome.platform_data is not None
             else entity.sync.platform_data
         )
-        changes: dict[str, object] = {
-            "platform_id": outcome.platform_id or entity.sync.platform_id,
-            "platform_data": platform_data,
-            "sync_status": SyncStatus.SYNCED,
-            "last_pushed_fingerprint": op.fingerprint,
-            "last_synced_at": self.clock(),
-            "last_error": None,
-            "attempts": 0,
-            "next_attempt_at": None,
-        }
+        field_changes: dict[str, object] = {}
         if op.op in (OpKind.PAUSE, OpKind.RESUME) and isinstance(entity, Campaign):
             entity.status = EntityStatus.PAUSED if op.op is OpKind.PAUSE else EntityStatus.ACTIVE
-            self.sets.update_entity_fields(op.entity_type, entity.id, {"status": entity.status})
+            field_changes["status"] = entity.status
         # The fields as pushed: reconciliation's base, to tell our own edits from the platform's.
         platform_data = {**(platform_data or {}), PUSHED: pushable_fields(entity)}
-        changes["platform_data"] = platform_data
-        self.sets.update_entity(op.entity_type, entity.id, **changes)
-        entity.sync.platform_id = changes["platform_id"]  # type: ignore[assignment]
+        intent_id = self._intents.pop((op.entity_type, entity.id), None)
+        result.synced += 1
+        self._record(result, op, "synced", platform_id)
+        await self._write(
+            self.ledger.commit,
+            OutcomeWrite(
+                op.entity_type,
+                entity.id,
+                sync_changes={
+                    "platform_id": platform_id,
+                    "platform_data": platform_data,
+                    "sync_status": SyncStatus.SYNCED,
+                    "last_pushed_fingerprint": op.fingerprint,
+                    "last_synced_at": self.clock(),
+                    "last_error": None,
+                    "attempts": 0,
+                    "next_attempt_at": None,
+                },
+                field_changes=field_changes,
+                intent=(intent_id, "created", platform_id) if intent_id is not None else None,
+                audits=self._drain_audit(),
+                events=self._drain_events(),
+            ),
+        )
+        entity.sync.platform_id = platform_id
         entity.sync.platform_data = platform_data
 
-    def _succeed(self, result: PushResult, op: PlannedOp, entity: AnyEntity) -> None:
-        result.synced += 1
-        self._record(result, op, "synced", entity.sync.platform_id)
-
-    def _fail(self, result: PushResult, op: PlannedOp, entity: AnyEntity, exc: Exception) -> None:
+    async def _fail(
+        self, result: PushResult, op: PlannedOp, entity: AnyEntity, exc: PlatformError
+    ) -> None:
         assert entity.id is not None
         classification = classify(exc)
         attempts = entity.sync.attempts + 1
@@ -468,21 +546,9 @@ class PushEngine:
             else None
         )
         message = str(exc)
-        self.sets.update_entity(
-            op.entity_type,
-            entity.id,
-            sync_status=SyncStatus.FAILED,
-            last_error=message,
-            attempts=attempts,
-            next_attempt_at=retry_at,
-        )
         self._blocked.add((op.entity_type, op.key_path))
-        if classification is ErrorClass.AUTH:
-            self._abort_reason = f"not attempted: authentication failed ({message})"
-        elif classification is ErrorClass.RETRYABLE:
-            opened = self.breaker.trip_if_needed(self.clock())
-            if opened is not None:
-                self._abort_reason = f"not attempted: circuit breaker opened ({opened.reason})"
+        # A definite refusal created nothing; an unknown outcome keeps its intent open.
+        intent_id = self._intents.pop((op.entity_type, entity.id), None)
         result.failed += 1
         self._record(
             result,
@@ -492,11 +558,38 @@ class PushEngine:
             message=message,
             retryable=classification is ErrorClass.RETRYABLE,
         )
+        await self._write(
+            self.ledger.commit,
+            OutcomeWrite(
+                op.entity_type,
+                entity.id,
+                sync_changes={
+                    "sync_status": SyncStatus.FAILED,
+                    "last_error": message,
+                    "attempts": attempts,
+                    "next_attempt_at": retry_at,
+                },
+                intent=(intent_id, "failed", None) if intent_id is not None else None,
+                audits=self._drain_audit(),
+                events=self._drain_events(),
+            ),
+        )
+        if classification is ErrorClass.AUTH:
+            self._abort_reason = f"not attempted: authentication failed ({message})"
+        elif classification is ErrorClass.RETRYABLE and not self._abort_reason:
+            opened = self.breaker.trip_if_needed(self.clock())
+            if opened is not None:
+                self._abort_reason = f"not attempted: circuit breaker opened ({opened.reason})"
 
-    def _skip(self, result: PushResult, op: PlannedOp, reason: str) -> None:
+    async def _skip(self, result: PushResult, op: PlannedOp, reason: str) -> None:
         self._blocked.add((op.entity_type, op.key_path))
         result.skipped += 1
         self._record(result, op, "skipped", op.platform_id, message=reason)
+        intent_id = self._intents.pop((op.entity_type, op.entity_id or 0), None)
+        if intent_id is not None:
+            await self._write(
+                self.ledger.commit, OutcomeWrite(intent=(intent_id, "not_attempted", None))
+            )
 
     def _record(
         self,
@@ -523,8 +616,7 @@ class PushEngine:
         if status == "noop":
             result.noop += 1
             return
-        self.log.add_event(
-            self._set_id,
+        self._event(
             "sync-progress",
             {
                 "entity": outcome.entity,
@@ -534,9 +626,32 @@ class PushEngine:
                 "platformId": platform_id,
                 "error": message if status != "synced" else None,
             },
-            self.run_id,
-            self.request_id,
         )
+
+    # Writes -----------------------------------------------------------------------------
+
+    async def _write(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, partial(fn, *args))
+
+    def _event(self, event_type: str, payload: dict[str, object]) -> None:
+        self._events.append(
+            EventRow(self._set_id, event_type, payload, self.run_id, self.request_id)
+        )
+
+    def _drain_events(self) -> list[EventRow]:
+        events, self._events = self._events, []
+        return events
+
+    def _drain_audit(self) -> list[AuditEntry]:
+        return self.audit.drain() if self.audit is not None else []
+
+    def _flush_audit(self) -> None:
+        rows = self._drain_audit()
+        if rows:
+            self.ledger.commit(OutcomeWrite(audits=rows))
+
+    # Lookups ----------------------------------------------------------------------------
 
     def _is_blocked(self, op: PlannedOp, index: Index) -> bool:
         """A child cannot be written while an ancestor failed, was skipped or has no id."""
@@ -580,9 +695,7 @@ class PushEngine:
             "retries": result.retries,
         }
         summary = {"duration_s": result.duration_s, "noop": result.noop, "refused": result.refused}
-        self.log.finish_run(run_row, status, totals, summary)
-        self.log.add_event(
-            self._set_id,
+        self._event(
             "sync-complete",
             {
                 "synced": result.synced,
@@ -591,6 +704,6 @@ class PushEngine:
                 "refused": result.refused,
                 "errors": result.errors,
             },
-            self.run_id,
-            self.request_id,
         )
+        self.ledger.commit(OutcomeWrite(audits=self._drain_audit(), events=self._drain_events()))
+        self.log.finish_run(run_row, status, totals, summary)

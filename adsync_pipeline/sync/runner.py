@@ -68,6 +68,7 @@ async def push_async(
         campaign_set_id=set_id,
         ad_account_id=account.id,
         platform=account.platform,
+        buffered=True,
     )
     async with opener(db, account, recorder) as adapter:
         engine = PushEngine(
@@ -86,6 +87,7 @@ async def push_async(
             request_id=request_id,
             options=options,
             on_progress=on_progress,
+            audit=recorder,
         )
         if status is None:
             return await engine.push(set_id)

@@ -263,7 +263,7 @@ def test_breaker_opens_refuses_then_probes_and_closes(database: Database):
                 503,
                 1,
                 1,
-                "retryable_error",
+                "retryable",
                 "503",
                 None,
                 None,

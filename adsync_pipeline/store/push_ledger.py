@@ -1,0 +1,113 @@
+"""The push engine's writes, grouped so that each entity's outcome is one commit.
+
+One transaction carries an entity's new ledger state together with the audit rows of the
+calls made so far, the progress events waiting to be published and the resolution of its
+create intent. Fewer, larger commits keep the store off a push's critical path; none of
+the grouping weakens ordering: an outcome is committed before any call that depends on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, insert, update
+
+from adsync_pipeline.domain.model import EntityType
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.models import CreateIntent, SyncAudit, SyncEvent, utcnow
+from adsync_pipeline.store.sync_log import AuditEntry
+
+AUDIT: Table = SyncAudit.__table__  # type: ignore[assignment]
+EVENTS: Table = SyncEvent.__table__  # type: ignore[assignment]
+INTENTS: Table = CreateIntent.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class NewIntent:
+    entity_type: EntityType
+    entity_id: int
+    parent_platform_id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    campaign_set_id: int
+    event_type: str
+    payload: dict[str, Any]
+    run_id: str | None
+    sync_request_id: int | None
+
+
+@dataclass
+class OutcomeWrite:
+    entity_type: EntityType | None = None
+    entity_id: int | None = None
+    sync_changes: dict[str, Any] = field(default_factory=dict)
+    field_changes: dict[str, Any] = field(default_factory=dict)
+    # (intent id, outcome, platform id) of the create this outcome settles.
+    intent: tuple[int, str, str | None] | None = None
+    audits: list[AuditEntry] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+
+
+class PushLedger:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.sets = CampaignSetRepository(db)
+
+    def record_intents(
+        self, campaign_set_id: int, run_id: str | None, intents: list[NewIntent]
+    ) -> list[int]:
+        """Intents of one level's creates, committed together before any of them is sent."""
+        if not intents:
+            return []
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            return [
+                conn.execute(
+                    insert(INTENTS)
+                    .values(
+                        campaign_set_id=campaign_set_id,
+                        entity_type=intent.entity_type.value,
+                        entity_id=intent.entity_id,
+                        parent_platform_id=intent.parent_platform_id,
+                        name=intent.name,
+                        run_id=run_id,
+                        created_at=now,
+                    )
+                    .returning(INTENTS.c.id)
+                ).scalar_one()
+                for intent in intents
+            ]
+
+    def commit(self, write: OutcomeWrite) -> None:
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            if write.entity_type is not None and write.entity_id is not None:
+                if write.field_changes:
+                    self.sets.write_entity_fields(
+                        conn, write.entity_type, write.entity_id, write.field_changes
+                    )
+                if write.sync_changes:
+                    self.sets.write_entity(
+                        conn, write.entity_type, write.entity_id, write.sync_changes
+                    )
+            if write.intent is not None:
+                intent_id, outcome, platform_id = write.intent
+                conn.execute(
+                    update(INTENTS)
+                    .where(INTENTS.c.id == intent_id)
+                    .values(resolved_at=now, outcome=outcome, platform_id=platform_id)
+                )
+            if write.audits:
+                conn.execute(
+                    insert(AUDIT),
+                    [{**a.__dict__, "created_at": a.created_at or now} for a in write.audits],
+                )
+            if write.events:
+                conn.execute(
+                    insert(EVENTS), [{**e.__dict__, "created_at": now} for e in write.events]
+                )
