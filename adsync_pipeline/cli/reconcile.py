@@ -33,6 +33,11 @@ def reconcile_command(account: str | None, as_json: bool) -> None:
         click.echo("no connected ad accounts")
     for result in results:
         click.echo(_summary(result))
+        for rejected in result.rejected:
+            click.echo(
+                f"  rejected  {rejected['entity_type']:<9} [{rejected['platform_id']}] "
+                f"{rejected['reason']}"
+            )
         if result.push_requests:
             click.echo(f"  queued sync request(s) {result.push_requests} for merged local edits")
         for change in result.changes:

@@ -73,6 +73,8 @@ def platform_snapshot(
             "changed": result.changed,
             "gone": result.gone,
             "duration_s": result.duration_s,
+            "effective_status": MetadataValue.json(result.effective_status),
+            "rejected": MetadataValue.json(result.rejected[:CHANGE_ROWS]),
         }
     )
 

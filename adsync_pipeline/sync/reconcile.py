@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
@@ -88,6 +89,9 @@ class SnapshotResult:
     changed: int = 0
     gone: int = 0
     duration_s: float = 0.0
+    # For display only (never compared): delivery status lags writes by minutes.
+    effective_status: dict[str, int] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -115,6 +119,7 @@ class ReconcileResult:
     snapshot_changes: int = 0  # snapshot rows added, changed or gone since the last run
     # Sync requests queued for sets with merged entities: their local fields must go out.
     push_requests: list[int] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # by the platform's review
     snapshot_s: float = 0.0  # reading and storing the snapshot
     compare_s: float = 0.0  # planning and comparing (pure)
     duration_s: float = 0.0
@@ -169,6 +174,7 @@ def reconcile_account(
     result.other_calls = snapshot.other_calls
     result.snapshot_changes = snapshot.changes
     result.snapshot_s = snapshot.duration_s
+    result.rejected = snapshot.rejected
     result.duration_s = round(time.monotonic() - started, 3)
     return result
 
@@ -220,6 +226,14 @@ async def take_snapshot_async(
     result.list_calls = sum(snapshot.calls.get(kind, 0) for kind in LIST_KINDS)
     result.other_calls = snapshot.total_calls - result.list_calls
     result.added, result.changed, result.gone = changes.added, changes.changed, changes.gone
+    result.effective_status = dict(
+        Counter(e.effective_status for e in snapshot.all() if e.effective_status)
+    )
+    result.rejected = [
+        {"entity_type": e.entity_type.value, "platform_id": e.platform_id, "reason": reason}
+        for e in snapshot.all()
+        if (reason := e.rejection_reason)
+    ]
     result.duration_s = round(time.monotonic() - started, 3)
     return result
 

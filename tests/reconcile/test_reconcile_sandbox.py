@@ -213,3 +213,18 @@ def test_a_deleted_ad_group_does_not_read_as_a_smaller_campaign_budget(pushed: M
 
     assert (result.conflicts, result.pulled) == (1, 0)
     assert setup.load().campaigns[0].budget.amount == Decimal("50")
+
+
+def test_rejection_is_shown_but_not_compared(pushed: Make) -> None:
+    setup = pushed()
+    ad = setup.load().campaigns[0].ad_groups[0].ads[0]
+    reconcile_account(setup.db, AD_ACCOUNT_ID)
+    setup.edit("ads", ad.sync.platform_id, rejection_reason="Misleading claims")
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert result.rejected == [
+        {"entity_type": "ad", "platform_id": ad.sync.platform_id, "reason": "Misleading claims"}
+    ]
+    # Kept in the stored raw JSON, but not a change of anything we manage.
+    assert (result.pulled, result.conflicts, result.snapshot_changes) == (0, 0, 0)
