@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from adsync_pipeline.config import reddit_settings
 from adsync_pipeline.errors import AdsyncError
@@ -26,10 +27,13 @@ SUPPORTED_PLATFORMS = ("reddit",)
 
 @asynccontextmanager
 async def open_adapter(
-    db: Database, account: AccountRecord, on_call: Callable[[CallRecord], None]
+    db: Database,
+    account: AccountRecord,
+    on_call: Callable[[CallRecord], None],
+    **client_options: Any,
 ) -> AsyncIterator[CampaignSetPlatformAdapter]:
     """The adapter of `account`, its every HTTP attempt reported to `on_call` (the audit
-    log); the HTTP client is closed on exit."""
+    log); the HTTP client is closed on exit. `client_options` tune the client's retries."""
     if account.platform not in SUPPORTED_PLATFORMS:
         raise AdsyncError(
             f"ad account {account.platform_account_id} is on {account.platform!r}, which adsync "
@@ -38,7 +42,7 @@ async def open_adapter(
     settings = reddit_settings()
     repository = AccountRepository(db, Vault.from_env())
     tokens = VaultTokenProvider(account.id, repository, RedditOAuth(settings))
-    async with RedditClient(tokens, settings=settings, on_call=on_call) as client:
+    async with RedditClient(tokens, settings=settings, on_call=on_call, **client_options) as client:
         ads = RedditAds(client)
         resources = await _account_resources(ads, repository, account)
         yield RedditAdapter(

@@ -463,8 +463,15 @@ class PushEngine:
         kind = op.entity_type.value
         try:
             return await getattr(self.adapter, f"create_{kind}")(entity, context)
-        except CreateOutcomeUnknown:
-            found = await self.adapter.find_child_by_name(op.entity_type, parent_pid, op.name)
+        except CreateOutcomeUnknown as unknown:
+            try:
+                found = await self.adapter.find_child_by_name(op.entity_type, parent_pid, op.name)
+            except PlatformError as lookup:
+                self._intents.pop(key)
+                raise CreateOutcomeUnknown(
+                    f"{unknown}; looking it up failed too ({lookup}): the intent stays open "
+                    "and the next push looks again before creating"
+                ) from lookup
             if found is None:
                 # Left open on purpose: the next push looks again before creating.
                 self._intents.pop(key)

@@ -16,30 +16,17 @@ from adsync_pipeline.imports import read_campaign_set
 from adsync_pipeline.sandbox.reddit import RunningSandbox
 from adsync_pipeline.sandbox.reddit_state import (
     AD_ACCOUNT_ID,
-    CLIENT_ID,
-    CLIENT_SECRET,
     PIXEL_ID,
     PROFILE_ID,
-    REFRESH_TOKEN,
 )
-from adsync_pipeline.security.vault import KEY_ENV, Vault, generate_key
 from adsync_pipeline.store.accounts import AccountRepository
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.sync.runner import push_async
+from tests.sync.conftest import connect_sandbox_account
 
 EXAMPLE = Path(__file__).parents[2] / "adsync_pipeline" / "examples" / "summer-sale.json"
-
-
-@pytest.fixture
-def reddit_env(reddit_sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ADSYNC_REDDIT_API_URL", reddit_sandbox.api_url)
-    monkeypatch.setenv("ADSYNC_REDDIT_AUTH_URL", reddit_sandbox.auth_url)
-    monkeypatch.setenv("ADSYNC_REDDIT_CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("ADSYNC_REDDIT_CLIENT_SECRET", CLIENT_SECRET)
-    monkeypatch.setenv("ADSYNC_USER_AGENT", "python:adsync:test (by /u/adsync_tests)")
-    monkeypatch.setenv(KEY_ENV, generate_key())
 
 
 @pytest.fixture
@@ -47,11 +34,7 @@ def summer(database: Database, reddit_env: None) -> int:
     """The summer sale imported, its ad account connected by a refresh token only (no cached
     funding instrument, profile or pixel: the first push looks them up)."""
     set_id = CampaignSetRepository(database).import_set(read_campaign_set(EXAMPLE))
-    accounts = AccountRepository(database, Vault.from_env())
-    account = accounts.upsert_account("reddit", AD_ACCOUNT_ID)
-    accounts.save_tokens(
-        account.id, refresh_token=REFRESH_TOKEN, access_token=None, expires_at=None, scope=None
-    )
+    connect_sandbox_account(database)
     return set_id.campaign_set_id
 
 
