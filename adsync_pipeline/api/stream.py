@@ -31,7 +31,8 @@ router = APIRouter(prefix="/api/v1/campaign-sets", tags=["sync"], responses=COMM
 STREAM_DOC = {
     200: {
         "description": (
-            "`text/event-stream`. `sync-progress` events (`entity`, `key`, `operation`, "
+            "`text/event-stream`. One `sync-start` (`total` entities in the plan, "
+            "`writes` among them), then `sync-progress` events (`entity`, `key`, `operation`, "
             "`status`, `platformId`, `error`) as each entity finishes, then one "
             "`sync-complete` (`synced`, `failed`, `skipped`, `refused`, `errors`), after "
             "which the stream ends. A job that ended without one (its run died) ends the "

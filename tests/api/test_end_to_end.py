@@ -98,8 +98,11 @@ def test_sync_poll_stream_pause_resume_delete(http: httpx.Client, connected: Run
         "GET", f"/api/v1/campaign-sets/{set_id}/sync-stream", params={"jobId": job_id}
     ) as response:
         messages = read_stream(response)
-    assert [m["event"] for m in messages] == ["sync-progress"] * 8 + ["sync-complete"]
-    synced = [json.loads(m["data"]) for m in messages[:-1]]
+    assert [m["event"] for m in messages] == ["sync-start"] + ["sync-progress"] * 8 + [
+        "sync-complete"
+    ]
+    assert json.loads(messages[0]["data"])["total"] == 8
+    synced = [json.loads(m["data"]) for m in messages[1:-1]]
     assert all(e["status"] == "synced" and e["platformId"] for e in synced)
 
     detail = http.get(f"/api/v1/campaign-sets/{set_id}").json()
@@ -127,11 +130,6 @@ def test_sync_poll_stream_pause_resume_delete(http: httpx.Client, connected: Run
     assert all(c["sync"]["removed"] for c in detail["campaigns"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="push engine: final_set_status() sets a deleted set back to active after the "
-    "removal push (it should stay archived); sync/push.py, not the API",
-)
 def test_deleted_set_stays_archived_after_its_removal_push(
     http: httpx.Client, connected: RunningSandbox
 ):
