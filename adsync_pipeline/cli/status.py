@@ -12,6 +12,7 @@ from adsync_pipeline.cli.base import cli, emit_json
 from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, CampaignSet, Keyword, SyncState
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
+from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
 
 
 def _plain(value: Any) -> Any:
@@ -122,9 +123,45 @@ def status_command(set_id: int, as_json: bool) -> None:
     db = migrated_database()
     try:
         campaign_set = CampaignSetRepository(db).load(set_id)
+        request = SyncRequestRepository(db).latest_for_set(set_id)
     finally:
         db.dispose()
     if as_json:
-        emit_json(set_to_dict(campaign_set))
+        emit_json({**set_to_dict(campaign_set), "latest_sync_request": _request(request)})
     else:
         click.echo("\n".join(_tree(campaign_set)))
+        click.echo(_request_line(request))
+
+
+def _request(request: SyncRequestRecord | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    fields = (
+        "id",
+        "status",
+        "trigger",
+        "requested_by",
+        "requested_at",
+        "dagster_run_id",
+        "launched_at",
+        "finished_at",
+        "result",
+    )
+    return _plain({name: getattr(request, name) for name in fields})
+
+
+def _request_line(request: SyncRequestRecord | None) -> str:
+    if request is None:
+        return "sync requests: none (`adsync sync SET_ID` queues one)"
+    run = f", Dagster run {request.dagster_run_id}" if request.dagster_run_id else ""
+    outcome = ""
+    if request.result:
+        outcome = (
+            f": {request.result.get('synced', 0)} synced, {request.result.get('failed', 0)} "
+            f"failed, {request.result.get('skipped', 0)} skipped"
+        )
+    return (
+        f"latest sync request {request.id}: {request.status} (requested "
+        f"{request.requested_at:%Y-%m-%d %H:%M:%S} by {request.requested_by or '-'} via "
+        f"{request.trigger}{run}){outcome}"
+    )

@@ -87,6 +87,21 @@ def test_import_then_status_json(adsync, env_db: str) -> None:
     assert (again["campaign_set_id"], again["created"], again["changed"]) == (set_id, False, False)
 
 
+def test_sync_queues_a_request_that_status_shows(adsync, env_db: str) -> None:
+    set_id = json.loads(adsync("import", str(EXAMPLE), "--json").out)["campaign_set_id"]
+    assert json.loads(adsync("status", str(set_id), "--json").out)["latest_sync_request"] is None
+
+    queued = adsync("sync", str(set_id), "--json")
+
+    assert queued.code == 0, queued.err
+    request_id = json.loads(queued.out)["request_id"]
+    shown = json.loads(adsync("status", str(set_id), "--json").out)["latest_sync_request"]
+    assert (shown["id"], shown["status"], shown["trigger"]) == (request_id, "queued", "cli")
+    assert f"latest sync request {request_id}: queued" in adsync("status", str(set_id)).out
+    missing = adsync("sync", "999", "--json")
+    assert missing.code != 0 and "999" in missing.err and "Traceback" not in missing.err
+
+
 def test_many_mistakes_exit_2_and_leave_the_db_untouched(
     adsync, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
