@@ -78,6 +78,7 @@ def platform_push(
             run_id=context.run_id,
             trigger=tags.get(TRIGGER_TAG, "manual"),
             request_id=request_id,
+            settings=reddit.settings(),
         )
         if result.refused:
             # Nothing was attempted: a failed run (and its alert) is the honest outcome.

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from adsync_pipeline.config import reddit_settings
+from adsync_pipeline.config import RedditSettings, reddit_settings
 from adsync_pipeline.errors import AdsyncError
 from adsync_pipeline.platforms.adapter import CampaignSetPlatformAdapter
 from adsync_pipeline.platforms.reddit.adapter import RedditAdapter
@@ -30,6 +30,8 @@ async def open_adapter(
     db: Database,
     account: AccountRecord,
     on_call: Callable[[CallRecord], None],
+    *,
+    settings: RedditSettings | None = None,
     **client_options: Any,
 ) -> AsyncIterator[CampaignSetPlatformAdapter]:
     """The adapter of `account`, its every HTTP attempt reported to `on_call` (the audit
@@ -39,7 +41,8 @@ async def open_adapter(
             f"ad account {account.platform_account_id} is on {account.platform!r}, which adsync "
             f"cannot push to yet (supported: {', '.join(SUPPORTED_PLATFORMS)})"
         )
-    settings = reddit_settings()
+    # Dagster's RedditResource passes its settings; everyone else reads the environment.
+    settings = settings or reddit_settings()
     repository = AccountRepository(db, Vault.from_env())
     tokens = VaultTokenProvider(account.id, repository, RedditOAuth(settings))
     async with RedditClient(tokens, settings=settings, on_call=on_call, **client_options) as client:

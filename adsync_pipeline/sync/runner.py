@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
+from adsync_pipeline.config import RedditSettings
 from adsync_pipeline.domain.model import EntityStatus
 from adsync_pipeline.errors import AdsyncError
 from adsync_pipeline.platforms.adapter import CampaignSetPlatformAdapter
@@ -16,7 +17,7 @@ from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.sync.adapters import open_adapter
-from adsync_pipeline.sync.audit import AuditRecorder, CallLike
+from adsync_pipeline.sync.audit import AuditRecorder
 from adsync_pipeline.sync.push import (
     AccountResources,
     ProgressListener,
@@ -25,10 +26,8 @@ from adsync_pipeline.sync.push import (
 )
 from adsync_pipeline.sync.results import PushResult
 
-AdapterOpener = Callable[
-    [Database, AccountRecord, Callable[[CallLike], None]],
-    AbstractAsyncContextManager[CampaignSetPlatformAdapter],
-]
+# (store, account, audit listener, settings=...) -> the adapter, open for one push.
+AdapterOpener = Callable[..., AbstractAsyncContextManager[CampaignSetPlatformAdapter]]
 
 
 def new_run_id() -> str:
@@ -58,6 +57,7 @@ async def push_async(
     options: PushOptions | None = None,
     status: EntityStatus | None = None,
     on_progress: ProgressListener | None = None,
+    settings: RedditSettings | None = None,
     opener: AdapterOpener = open_adapter,
 ) -> PushResult:
     account = account_for_set(db, set_id)
@@ -70,7 +70,7 @@ async def push_async(
         platform=account.platform,
         buffered=True,
     )
-    async with opener(db, account, recorder) as adapter:
+    async with opener(db, account, recorder, settings=settings) as adapter:
         engine = PushEngine(
             db,
             adapter,
@@ -104,6 +104,7 @@ def run_push(
     options: PushOptions | None = None,
     status: EntityStatus | None = None,
     on_progress: ProgressListener | None = None,
+    settings: RedditSettings | None = None,
 ) -> PushResult:
     """Synchronous wrapper for callers without an event loop (Dagster ops, the CLI)."""
     return asyncio.run(
@@ -116,5 +117,6 @@ def run_push(
             options=options,
             status=status,
             on_progress=on_progress,
+            settings=settings,
         )
     )

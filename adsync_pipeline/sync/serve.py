@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adsync_pipeline.config import RedditSettings
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_requests import COMPLETED, FAILED, SyncRequestRepository
 from adsync_pipeline.sync.results import PushResult
@@ -15,6 +16,7 @@ def serve_push(
     run_id: str,
     trigger: str = "manual",
     request_id: int | None = None,
+    settings: RedditSettings | None = None,
 ) -> PushResult:
     """Run the push for `set_id`, recording the run on the request (when there is one).
 
@@ -25,7 +27,14 @@ def serve_push(
     if request_id is not None:
         requests.mark_running(request_id, run_id)
     try:
-        result = run_push(db, set_id, run_id=run_id, trigger=trigger, request_id=request_id)
+        result = run_push(
+            db,
+            set_id,
+            run_id=run_id,
+            trigger=trigger,
+            request_id=request_id,
+            settings=settings,
+        )
     except Exception as exc:
         if request_id is not None:
             requests.mark_finished(request_id, FAILED, {"run_id": run_id, "error": str(exc)})
