@@ -83,7 +83,10 @@ for _kind, _param in (("campaigns", "campaign_id"), ("ad_groups", "ad_group_id")
         ApiRoute("GET", f"/{_kind}/{{{_param}}}", api.get_entity(_kind, _param), READ),
         ApiRoute("PATCH", f"/{_kind}/{{{_param}}}", api.update_entity(_kind, _param), WRITE),
     ]
-_PATTERNS = [(route, route.pattern) for route in API_ROUTES]
+# Routes by method, in declaration order, each with its pattern compiled once.
+_PATTERNS: dict[str, list[tuple[ApiRoute, re.Pattern[str]]]] = {}
+for _route in API_ROUTES:
+    _PATTERNS.setdefault(_route.method, []).append((_route, _route.pattern))
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -219,7 +222,8 @@ class RedditSandbox:
                 params=params,
                 query=list(request.query_params.multi_items()),
                 body=body,
-                url_base=str(request.url.replace(query="")),
+                # Only pagination needs it; built on demand.
+                url_base_of=lambda: str(request.url.replace(query="")),
                 path_template=route.template,
             )
             status, payload = route.handler(self, req)
@@ -260,9 +264,9 @@ class RedditSandbox:
 
 
 def _match(method: str, subpath: str) -> tuple[ApiRoute, dict[str, str]] | None:
-    for route, pattern in _PATTERNS:
+    for route, pattern in _PATTERNS.get(method, ()):
         found = pattern.match(subpath)
-        if found and route.method == method:
+        if found:
             return route, found.groupdict()
     return None
 
@@ -292,6 +296,11 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
 
 
 # --- running it ----------------------------------------------------------------------------
+
+
+# No access log (a line per request floods terminals and test output, and costs CPU), and
+# only warnings: callers print the sandbox's URLs themselves.
+_UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off"}
 
 
 @dataclass
@@ -351,7 +360,7 @@ def run_sandbox_in_thread(
     """Serves a fresh RedditSandbox(**config) from a background thread until the block exits."""
     sandbox = RedditSandbox(**config)
     sock = _bind(host, port)
-    server = uvicorn.Server(uvicorn.Config(sandbox.app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(sandbox.app, **_UVICORN_OPTIONS))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -370,4 +379,4 @@ def run_sandbox_in_thread(
 def serve(host: str = "127.0.0.1", port: int = 8765, **config: Any) -> None:
     """Blocking server, for the CLI or a subprocess (`python -c` / multiprocessing target)."""
     sandbox = RedditSandbox(**config)
-    uvicorn.run(sandbox.app, host=host, port=port, log_level="info", lifespan="off")
+    uvicorn.run(sandbox.app, host=host, port=port, **_UVICORN_OPTIONS)

@@ -10,8 +10,9 @@ import base64
 import copy
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -71,9 +72,13 @@ class ApiRequest:
     params: dict[str, str]
     query: list[tuple[str, str]]
     body: Any
-    url_base: str  # scheme://host/path, without the query
+    url_base_of: Callable[[], str]  # scheme://host/path, without the query; only pagination asks
     path_template: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def url_base(self) -> str:
+        return self.url_base_of()
 
     def query_values(self, name: str) -> list[str]:
         # Array filters arrive repeated (?id=1&id=2) or comma-separated (?id=1,2).
@@ -202,8 +207,19 @@ def check_scope(scope: str, method: str) -> None:
 # --- serialization -----------------------------------------------------------------------
 
 
+def _copy(value: Any) -> Any:
+    # copy.deepcopy for the JSON values entities hold, without its memo and dispatch overhead.
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
+
+
 def public(sb: RedditSandbox, kind: str, entity: Entity) -> Entity:
-    out = {k: copy.deepcopy(v) for k, v in entity.items() if not k.startswith("_")}
+    out = {k: _copy(v) for k, v in entity.items() if not k.startswith("_")}
     if kind in CREATE_KINDS - {"posts"}:
         out["effective_status"] = effective_status(sb, kind, entity)
     return out
@@ -252,8 +268,27 @@ def _owned(items: dict[str, Entity], account_id: str) -> dict[str, Entity]:
     return {k: v for k, v in items.items() if v.get("_ad_account_id") == account_id}
 
 
-def _in_account(items: dict[str, Entity], account_id: str) -> dict[str, Entity]:
-    return {k: v for k, v in items.items() if v["ad_account_id"] == account_id}
+class _Scoped(Mapping[str, Entity]):
+    """A live, read-only view of the entities of `items` that `keep` accepts.
+
+    Lookups test only the entity asked for, so validating one create or patch no longer
+    copies every campaign, ad group and post of the account.
+    """
+
+    def __init__(self, items: dict[str, Entity], keep: Callable[[Entity], bool]) -> None:
+        self._items, self._keep = items, keep
+
+    def __getitem__(self, key: str) -> Entity:
+        entity = self._items[key]
+        if not self._keep(entity):
+            raise KeyError(key)
+        return entity
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in self._items.items() if self._keep(v))
+
+    def __len__(self) -> int:
+        return sum(1 for v in self._items.values() if self._keep(v))
 
 
 def account_context(data: Entity, account_id: str) -> Entity:
@@ -261,9 +296,9 @@ def account_context(data: Entity, account_id: str) -> Entity:
     return {
         "pixel_ids": set(_owned(data["pixels"], account_id)),
         "funding": _owned(data["funding_instruments"], account_id),
-        "campaigns": _in_account(data["campaigns"], account_id),
-        "ad_groups": _in_account(data["ad_groups"], account_id),
-        "posts": {k: v for k, v in data["posts"].items() if v["profile_id"] in profiles},
+        "campaigns": _Scoped(data["campaigns"], lambda v: v["ad_account_id"] == account_id),
+        "ad_groups": _Scoped(data["ad_groups"], lambda v: v["ad_account_id"] == account_id),
+        "posts": _Scoped(data["posts"], lambda v: v["profile_id"] in profiles),
     }
 
 

@@ -45,7 +45,15 @@ class Policy:
 
 
 def spec_path() -> Path:
-    return Path(os.environ.get(OPENAPI_ENV) or DEFAULT_OPENAPI_PATH)
+    return Path(_spec_path_str())
+
+
+def _spec_path_str() -> str:
+    # Read on every call (tests point the env var elsewhere), but without building a Path.
+    return os.environ.get(OPENAPI_ENV) or _DEFAULT_OPENAPI_STR
+
+
+_DEFAULT_OPENAPI_STR = str(DEFAULT_OPENAPI_PATH)
 
 
 @lru_cache(maxsize=4)
@@ -57,12 +65,17 @@ def load_spec(path: str) -> dict[str, Any] | None:
 
 
 def current_spec() -> dict[str, Any] | None:
-    return load_spec(str(spec_path()))
+    return load_spec(_spec_path_str())
 
 
 def request_schema(spec_path_template: str, method: str) -> dict[str, Any] | None:
     """The JSON schema of one operation's request body, or None without a spec."""
-    spec = current_spec()
+    return _request_schema(_spec_path_str(), spec_path_template, method)
+
+
+@lru_cache(maxsize=256)
+def _request_schema(path: str, spec_path_template: str, method: str) -> dict[str, Any] | None:
+    spec = load_spec(path)
     if spec is None:
         return None
     operation = spec["paths"].get(spec_path_template, {}).get(method.lower())
@@ -78,7 +91,13 @@ _QUOTA = re.compile(r"Quota:\s*(\d+)\s*requests")
 
 def spec_policy(spec_path_template: str, method: str) -> Policy | None:
     """The rate-limit policy the spec documents (in HTML prose) for one operation."""
-    spec = current_spec()
+    return _spec_policy(_spec_path_str(), spec_path_template, method)
+
+
+# Memoized per spec file and operation: the regexes over the prose ran on every request.
+@lru_cache(maxsize=256)
+def _spec_policy(path: str, spec_path_template: str, method: str) -> Policy | None:
+    spec = load_spec(path)
     if spec is None:
         return None
     operation = spec["paths"].get(spec_path_template, {}).get(method.lower()) or {}

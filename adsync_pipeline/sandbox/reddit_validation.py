@@ -96,10 +96,23 @@ def err(field: str, message: str) -> FieldError:
 def schema_errors(schema: dict[str, Any] | None, body: Any) -> list[FieldError]:
     if schema is None:
         return []
-    validator = Draft202012Validator(schema)
+    validator = _validator(schema)
     found = [_field_error(e) for e in sorted(validator.iter_errors(body), key=_error_order)]
     # Nested allOf/oneOf in the spec report the same problem more than once.
     return [dict(pair) for pair in dict.fromkeys(tuple(e.items()) for e in found)]
+
+
+# One validator per schema, built on first use. Schemas come from the cached spec, so their
+# identity is stable; the schema is kept alongside so that its id cannot be reused.
+_VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, Draft202012Validator(schema))
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
 
 
 def _error_order(error: ValidationError) -> str:

@@ -566,3 +566,31 @@ def test_cli_registers_the_reddit_command() -> None:
     assert result.exit_code == 0
     for option in ("--state-file", "--time-scale", "--error-rate", "--latency", "--expires-in"):
         assert option in result.output
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+def test_thread_server_has_no_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adsync_pipeline.sandbox import reddit
+
+    seen: dict[str, Any] = {}
+    real_config = reddit.uvicorn.Config
+
+    def config(app: Any, **options: Any) -> Any:
+        seen.update(options)
+        return real_config(app, **options)
+
+    monkeypatch.setattr(reddit.uvicorn, "Config", config)
+    with run_sandbox_in_thread() as sandbox:
+        assert httpx.get(f"{sandbox.api_url}/me").status_code == 401
+    assert seen["access_log"] is False and seen["log_level"] == "warning"
+
+
+def test_cli_server_has_no_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adsync_pipeline.sandbox import reddit
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(reddit.uvicorn, "run", lambda app, **options: seen.update(options))
+    reddit.serve("127.0.0.1", 0)
+    assert seen["access_log"] is False and seen["log_level"] == "warning"
