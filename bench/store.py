@@ -73,7 +73,7 @@ def write_csv(path: Path, campaigns: int, groups: int, ads: int) -> None:
                     )
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=100)
     parser.add_argument("--groups", type=int, default=10)
@@ -116,7 +116,8 @@ def main() -> None:
     print(
         f"median load / {LOAD_BAR_SECONDS:.0f} s bar = {median / LOAD_BAR_SECONDS:.2f} ({verdict})"
     )
+    return 0 if median < LOAD_BAR_SECONDS else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
