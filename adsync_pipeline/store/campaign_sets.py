@@ -16,7 +16,9 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adsync_pipeline.domain.fingerprint import fingerprint
 from adsync_pipeline.domain.model import (
@@ -582,6 +584,50 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
+def _record_syncs(
+    conn: Connection,
+    entity_type: EntityType,
+    entity_ids: list[int],
+    errors: dict[int, str],
+    now: datetime,
+) -> None:
+    """Bring the `sync_records` rows of these entities in line with the entities: one upsert
+    from their rows; the error log is appended to only for entities given an error."""
+    table = TABLES[entity_type]
+    source = (
+        select(
+            literal(entity_type.value),
+            table.c.id,
+            SETS.c.platform,
+            table.c.platform_id,
+            table.c.sync_status,
+            table.c.last_synced_at,
+        )
+        .join(SETS, SETS.c.id == table.c.campaign_set_id)
+        .where(table.c.id.in_(entity_ids))
+    )
+    insert_for = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+    columns = ["entity_type", "entity_id", "platform", "platform_id", "sync_status"]
+    upsert = insert_for(RECORDS).from_select([*columns, "last_synced_at"], source)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id", "platform"],
+            set_={
+                name: upsert.excluded[name]
+                for name in ("platform_id", "sync_status", "last_synced_at")
+            },
+        )
+    )
+    for entity_id, error in errors.items():
+        key = (RECORDS.c.entity_type == entity_type.value) & (RECORDS.c.entity_id == entity_id)
+        record = conn.execute(select(RECORDS.c.id, RECORDS.c.error_log).where(key)).one()
+        log = list((record.error_log or {}).get("errors", []))
+        log = [*log, {"at": now.isoformat(), "error": error}][-ERROR_LOG_LIMIT:]
+        conn.execute(
+            update(RECORDS).where(RECORDS.c.id == record.id).values(error_log={"errors": log})
+        )
+
+
 class CampaignSetRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -730,67 +776,42 @@ class CampaignSetRepository:
     def update_entity(self, entity_type: EntityType, entity_id: int, **changes: Any) -> None:
         """Sync bookkeeping of one entity (and its `sync_records` row), committed at once."""
         with self.db.engine.begin() as conn:
-            self.write_entity(conn, entity_type, entity_id, changes)
+            self.write_entities(conn, entity_type, [(entity_id, changes)])
 
-    def write_entity(
-        self, conn: Connection, entity_type: EntityType, entity_id: int, changes: dict[str, Any]
+    def write_entities(
+        self,
+        conn: Connection,
+        entity_type: EntityType,
+        updates: list[tuple[int, dict[str, Any]]],
     ) -> None:
-        """`update_entity` inside a caller's transaction, so other rows can commit with it."""
-        unknown = set(changes) - SYNC_COLUMNS
+        """Sync bookkeeping of many entities of one type inside a caller's transaction: one
+        executemany per set of columns changed, one upsert of their `sync_records`."""
+        if not updates:
+            return
+        unknown = {name for _, changes in updates for name in changes} - SYNC_COLUMNS
         if unknown:
             raise TypeError(f"not sync columns: {', '.join(sorted(unknown))}")
         table = TABLES[entity_type]
         now = utcnow()
-        values = {name: _column_value(name, value) for name, value in changes.items()}
-        updated = conn.execute(
-            update(table).where(table.c.id == entity_id).values(**values, updated_at=now)
-        )
-        if updated.rowcount == 0:
-            raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
-        self._record_sync(conn, entity_type, entity_id, values.get("last_error"), now)
-
-    @staticmethod
-    def _record_sync(
-        conn: Connection,
-        entity_type: EntityType,
-        entity_id: int,
-        error: str | None,
-        now: datetime,
-    ) -> None:
-        table = TABLES[entity_type]
-        state = conn.execute(
-            select(
-                table.c.platform_id, table.c.sync_status, table.c.last_synced_at, SETS.c.platform
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for entity_id, changes in updates:
+            row = {name: _column_value(name, value) for name, value in changes.items()}
+            by_columns.setdefault(tuple(sorted(row)), []).append(
+                {**row, "_id": entity_id, "_now": now}
             )
-            .join(SETS, SETS.c.id == table.c.campaign_set_id)
-            .where(table.c.id == entity_id)
-        ).one()
-        key = (
-            (RECORDS.c.entity_type == entity_type.value)
-            & (RECORDS.c.entity_id == entity_id)
-            & (RECORDS.c.platform == state.platform)
-        )
-        record = conn.execute(select(RECORDS.c.id, RECORDS.c.error_log).where(key)).one_or_none()
-        log = list(((record.error_log if record else None) or {}).get("errors", []))
-        if error:
-            log = [*log, {"at": now.isoformat(), "error": error}][-ERROR_LOG_LIMIT:]
-        values = {
-            "platform_id": state.platform_id,
-            "sync_status": state.sync_status,
-            "last_synced_at": state.last_synced_at,
-            "error_log": {"errors": log} if log else None,
-        }
-        if record is None:
-            conn.execute(
-                insert(RECORDS).values(
-                    entity_type=entity_type.value,
-                    entity_id=entity_id,
-                    platform=state.platform,
-                    **values,
-                )
+        for columns, rows in by_columns.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({**{c: bindparam(c) for c in columns}, "updated_at": bindparam("_now")})
             )
-        else:
-            conn.execute(update(RECORDS).where(RECORDS.c.id == record.id).values(**values))
+            updated = conn.execute(statement, rows)
+            if updated.rowcount != len(rows):
+                ids = ", ".join(str(r["_id"]) for r in rows)
+                raise NotFoundError(f"{_label(entity_type)} {ids} not found")
+        ids = [entity_id for entity_id, _ in updates]
+        errors = {i: c["last_error"] for i, c in updates if c.get("last_error")}
+        _record_syncs(conn, entity_type, ids, errors, now)
 
     def update_entity_fields(
         self, entity_type: EntityType, entity_id: int, fields: dict[str, Any]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 
 from adsync_pipeline.domain.model import EntityType
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
@@ -84,30 +84,47 @@ class PushLedger:
             ]
 
     def commit(self, write: OutcomeWrite) -> None:
+        self.commit_many([write])
+
+    def commit_many(self, writes: list[OutcomeWrite]) -> None:
+        """Outcomes that are ready together, in one transaction: all of them or none."""
         now = utcnow()
+        entity_updates: dict[EntityType, list[tuple[int, dict[str, Any]]]] = {}
         with self.db.engine.begin() as conn:
-            if write.entity_type is not None and write.entity_id is not None:
+            for write in writes:
+                if write.entity_type is None or write.entity_id is None:
+                    continue
                 if write.field_changes:
                     self.sets.write_entity_fields(
                         conn, write.entity_type, write.entity_id, write.field_changes
                     )
                 if write.sync_changes:
-                    self.sets.write_entity(
-                        conn, write.entity_type, write.entity_id, write.sync_changes
+                    entity_updates.setdefault(write.entity_type, []).append(
+                        (write.entity_id, write.sync_changes)
                     )
-            if write.intent is not None:
-                intent_id, outcome, platform_id = write.intent
+            for entity_type, updates in entity_updates.items():
+                self.sets.write_entities(conn, entity_type, updates)
+            intents = [
+                {"_id": w.intent[0], "outcome": w.intent[1], "platform_id": w.intent[2]}
+                for w in writes
+                if w.intent is not None
+            ]
+            if intents:
                 conn.execute(
                     update(INTENTS)
-                    .where(INTENTS.c.id == intent_id)
-                    .values(resolved_at=now, outcome=outcome, platform_id=platform_id)
+                    .where(INTENTS.c.id == bindparam("_id"))
+                    .values(
+                        resolved_at=now,
+                        outcome=bindparam("outcome"),
+                        platform_id=bindparam("platform_id"),
+                    ),
+                    intents,
                 )
-            if write.audits:
-                conn.execute(
-                    insert(AUDIT),
-                    [{**a.__dict__, "created_at": a.created_at or now} for a in write.audits],
-                )
-            if write.events:
-                conn.execute(
-                    insert(EVENTS), [{**e.__dict__, "created_at": now} for e in write.events]
-                )
+            audits = [
+                {**a.__dict__, "created_at": a.created_at or now} for w in writes for a in w.audits
+            ]
+            if audits:
+                conn.execute(insert(AUDIT), audits)
+            events = [{**e.__dict__, "created_at": now} for w in writes for e in w.events]
+            if events:
+                conn.execute(insert(EVENTS), events)

@@ -15,11 +15,9 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
 
 from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import (
@@ -61,10 +59,10 @@ from adsync_pipeline.store.push_ledger import EventRow, NewIntent, OutcomeWrite,
 from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
+from adsync_pipeline.sync.ledger_writer import LedgerWriter
 from adsync_pipeline.sync.results import EntityOutcome, PushResult
 from adsync_pipeline.sync.retry_policy import next_attempt_at, retry_base_from_env
 
-T = TypeVar("T")
 KeyPath = tuple[str, ...]
 AnyEntity = Campaign | AdGroup | Ad | Keyword
 Index = dict[tuple[EntityType, KeyPath], AnyEntity]
@@ -191,9 +189,7 @@ class PushEngine:
         # Create intents committed for this level, by entity, until their outcome settles them.
         self._intents: dict[tuple[EntityType, int], int] = {}
         self._events: list[EventRow] = []
-        # One writer thread: commits stay in order and never block the event loop, so calls
-        # of other entities proceed while an outcome is being written.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adsync-ledger")
+        self._writer = LedgerWriter(self.ledger)
 
     async def push(self, set_id: int) -> PushResult:
         """Make the platform match the local set: creates, updates, deletes."""
@@ -238,7 +234,7 @@ class PushEngine:
             self._collect_stats(result)
             result.duration_s = round(time.monotonic() - started, 3)
             self._finish(run_row, result)
-            self._writer.shutdown(wait=True)
+            self._writer.close()
         return result
 
     # Admission: the circuit breaker ---------------------------------------------------
@@ -350,7 +346,9 @@ class PushEngine:
             for op in creates
             if op.entity_id is not None
         ]
-        ids = await self._write(self.ledger.record_intents, self._set_id, self.run_id, intents)
+        ids = await self._writer.call(
+            partial(self.ledger.record_intents, self._set_id, self.run_id, intents)
+        )
         for intent, intent_id in zip(intents, ids, strict=True):
             self._intents[(intent.entity_type, intent.entity_id)] = intent_id
 
@@ -454,11 +452,13 @@ class PushEngine:
                 f"({unresolved}); not creating again until the lookup succeeds"
             )
         if key not in self._intents:
-            [self._intents[key]] = await self._write(
-                self.ledger.record_intents,
-                self._set_id,
-                self.run_id,
-                [NewIntent(op.entity_type, entity.id, parent_pid, op.name)],
+            [self._intents[key]] = await self._writer.call(
+                partial(
+                    self.ledger.record_intents,
+                    self._set_id,
+                    self.run_id,
+                    [NewIntent(op.entity_type, entity.id, parent_pid, op.name)],
+                )
             )
         kind = op.entity_type.value
         try:
@@ -478,8 +478,7 @@ class PushEngine:
                 raise
         # Adopted: its id is committed before anything else is sent for it.
         intent_id = self._intents.pop(key)
-        await self._write(
-            self.ledger.commit,
+        await self._writer.commit(
             OutcomeWrite(
                 op.entity_type,
                 entity.id,
@@ -517,8 +516,7 @@ class PushEngine:
         intent_id = self._intents.pop((op.entity_type, entity.id), None)
         result.synced += 1
         self._record(result, op, "synced", platform_id)
-        await self._write(
-            self.ledger.commit,
+        await self._writer.commit(
             OutcomeWrite(
                 op.entity_type,
                 entity.id,
@@ -565,8 +563,7 @@ class PushEngine:
             message=message,
             retryable=classification is ErrorClass.RETRYABLE,
         )
-        await self._write(
-            self.ledger.commit,
+        await self._writer.commit(
             OutcomeWrite(
                 op.entity_type,
                 entity.id,
@@ -594,9 +591,7 @@ class PushEngine:
         self._record(result, op, "skipped", op.platform_id, message=reason)
         intent_id = self._intents.pop((op.entity_type, op.entity_id or 0), None)
         if intent_id is not None:
-            await self._write(
-                self.ledger.commit, OutcomeWrite(intent=(intent_id, "not_attempted", None))
-            )
+            await self._writer.commit(OutcomeWrite(intent=(intent_id, "not_attempted", None)))
 
     def _record(
         self,
@@ -636,10 +631,6 @@ class PushEngine:
         )
 
     # Writes -----------------------------------------------------------------------------
-
-    async def _write(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, partial(fn, *args))
 
     def _event(self, event_type: str, payload: dict[str, object]) -> None:
         self._events.append(
