@@ -20,7 +20,6 @@ from adsync_pipeline.store.models import (
     utcnow,
 )
 
-
 # Audit outcomes that count against the circuit breaker: the platform failing, not us.
 RETRYABLE_OUTCOMES = ("retryable", "unknown_outcome")
 
