@@ -11,11 +11,12 @@ from dagster import (
     schedule,
 )
 
+from adsync_pipeline.domain.plan import MAX_ATTEMPTS
 from adsync_pipeline.orchestration.jobs import push_campaign_set
 from adsync_pipeline.orchestration.partitions import RETRY_KEY_TAG, campaign_sets, push_tags
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
 from adsync_pipeline.store.models import utcnow
-from adsync_pipeline.store.sync_health import MAX_ATTEMPTS, due_retries
+from adsync_pipeline.store.sync_health import due_retries
 
 # Runs of one retry key that may fail (refused by the breaker, crashed) before the
 # schedule stops trying that attempt and leaves it to the failure alerts and a person.

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from adsync_pipeline.domain.plan import MAX_ATTEMPTS
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import (
     AdGroupRow,
@@ -17,7 +18,6 @@ from adsync_pipeline.store.models import (
     KeywordRow,
 )
 
-MAX_ATTEMPTS = 3
 FAILED = "failed"
 SYNCED = "synced"
 
