@@ -25,7 +25,7 @@ later plan knows the delete already happened.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -110,15 +110,6 @@ class Plan:
         tally = Counter((op.entity_type, op.op) for op in self.ops)
         return {t: {kind: tally[(t, kind)] for kind in OpKind} for t in _TYPE_ORDER}
 
-    def keyword_ops_by_ad_group(self) -> dict[tuple[str, ...], list[PlannedOp]]:
-        """Keyword ops per ad group key path: Reddit replaces an ad group's keyword list
-        whole, so the applier makes one `sync_keywords` call per ad group with writes."""
-        batches: dict[tuple[str, ...], list[PlannedOp]] = {}
-        for op in self.ops:
-            if op.entity_type is EntityType.KEYWORD and op.parent_key_path is not None:
-                batches.setdefault(op.parent_key_path, []).append(op)
-        return batches
-
 
 @dataclass(frozen=True)
 class _Options:
@@ -154,20 +145,6 @@ def make_status_plan(campaign_set: CampaignSet, target: EntityStatus) -> Plan:
         if not campaign.sync.removed
     ]
     return Plan(set_name=campaign_set.name, ops=tuple(ops))
-
-
-def blocked_children(plan: Plan, failed_key_paths: Iterable[tuple[str, ...]]) -> list[PlannedOp]:
-    """The writes under failed creates, turned into skips: without the parent's platform id
-    they cannot be made, and they are not failures of their own."""
-    failed = set(failed_key_paths)
-    failed_creates = [
-        op.key_path for op in plan.ops if op.op is OpKind.CREATE and op.key_path in failed
-    ]
-    return [
-        replace(op, op=OpKind.SKIP, reason=REASON_BLOCKED)
-        for op in plan.ops
-        if op.is_write and any(_is_under(op.key_path, parent) for parent in failed_creates)
-    ]
 
 
 def format_plan(plan: Plan) -> str:

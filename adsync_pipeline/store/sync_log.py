@@ -74,28 +74,6 @@ class SyncLogRepository:
 
     # Create intents -----------------------------------------------------------------
 
-    def record_intent(
-        self,
-        campaign_set_id: int,
-        entity_type: str,
-        entity_id: int,
-        parent_platform_id: str | None,
-        name: str,
-        run_id: str | None,
-    ) -> int:
-        with self.db.transaction() as session:
-            intent = CreateIntent(
-                campaign_set_id=campaign_set_id,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                parent_platform_id=parent_platform_id,
-                name=name,
-                run_id=run_id,
-            )
-            session.add(intent)
-            session.flush()
-            return intent.id
-
     def resolve_intent(self, intent_id: int, outcome: str, platform_id: str | None) -> None:
         with self.db.transaction() as session:
             session.execute(

@@ -182,7 +182,6 @@ class PushEngine:
         self._set_id = 0
         self._total = 0
         self._abort_reason: str | None = None
-        self._blocked: set[tuple[EntityType, KeyPath]] = set()
         self._written_groups: set[KeyPath] = set()
         # Entities whose earlier create has an unknown outcome that could not be looked up.
         self._unresolved: dict[tuple[EntityType, int], str] = {}
@@ -551,7 +550,6 @@ class PushEngine:
             else None
         )
         message = str(exc)
-        self._blocked.add((op.entity_type, op.key_path))
         # A definite refusal created nothing; an unknown outcome keeps its intent open.
         intent_id = self._intents.pop((op.entity_type, entity.id), None)
         result.failed += 1
@@ -586,7 +584,6 @@ class PushEngine:
                 self._abort_reason = f"not attempted: circuit breaker opened ({opened.reason})"
 
     async def _skip(self, result: PushResult, op: PlannedOp, reason: str) -> None:
-        self._blocked.add((op.entity_type, op.key_path))
         result.skipped += 1
         self._record(result, op, "skipped", op.platform_id, message=reason)
         intent_id = self._intents.pop((op.entity_type, op.entity_id or 0), None)
@@ -652,11 +649,10 @@ class PushEngine:
     # Lookups ----------------------------------------------------------------------------
 
     def _is_blocked(self, op: PlannedOp, index: Index) -> bool:
-        """A child cannot be written while an ancestor failed, was skipped or has no id."""
-        for ancestor in ancestors(op):
-            if ancestor in self._blocked or not index[ancestor].sync.platform_id:
-                return True
-        return False
+        """A child cannot be written under an ancestor that has no platform id (its create
+        failed or was skipped); a failed update or a skip of an existing parent blocks
+        nothing, since the parent is there on the platform."""
+        return any(not index[ancestor].sync.platform_id for ancestor in ancestors(op))
 
     def _context(self, op: PlannedOp | None, index: Index) -> PushContext:
         campaign = group = None

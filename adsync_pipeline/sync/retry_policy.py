@@ -20,7 +20,3 @@ def next_attempt_at(now: datetime, attempts: int, base: timedelta) -> datetime |
     if attempts >= MAX_ATTEMPTS:
         return None
     return now + base * (2 ** (attempts - 1))
-
-
-def gave_up(attempts: int) -> bool:
-    return attempts >= MAX_ATTEMPTS

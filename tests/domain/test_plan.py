@@ -16,7 +16,6 @@ from adsync_pipeline.domain.plan import (
     DELETED_FINGERPRINT,
     OpKind,
     Plan,
-    blocked_children,
     format_plan,
     make_plan,
     make_status_plan,
@@ -209,34 +208,6 @@ def test_children_of_a_skipped_synced_parent_still_go() -> None:
     campaign_set.campaigns[0].ad_groups[0].name = "Runners - USA"
 
     assert kinds(make_plan(campaign_set, NOW))[RUNNERS] is OpKind.UPDATE
-
-
-def test_blocked_children_of_a_failed_create() -> None:
-    plan = make_plan(summer_sale(), NOW)
-
-    blocked = blocked_children(plan, [RUNNERS])
-
-    assert {op.key_path for op in blocked} == {
-        HALF_OFF,
-        (*RUNNERS, "running-shoes"),
-        (*RUNNERS, "marathon-training"),
-    }
-    assert all((op.op, op.reason) == (OpKind.SKIP, "blocked by parent") for op in blocked)
-
-
-def test_a_failed_update_blocks_nothing() -> None:
-    campaign_set = mark_synced(summer_sale())
-    campaign_set.campaigns[0].name = "Renamed"
-    campaign_set.campaigns[0].ad_groups[0].name = "Renamed group"
-
-    assert blocked_children(make_plan(campaign_set, NOW), [SHOES]) == []
-
-
-def test_keyword_ops_are_batched_per_ad_group() -> None:
-    batches = make_plan(summer_sale(), NOW).keyword_ops_by_ad_group()
-
-    assert list(batches) == [RUNNERS]
-    assert [op.name for op in batches[RUNNERS]] == ["running shoes", "marathon training"]
 
 
 def test_pause_set_pauses_every_campaign_on_the_platform() -> None:

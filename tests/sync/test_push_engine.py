@@ -20,6 +20,8 @@ from adsync_pipeline.platforms.fake import FakeAdapter
 from adsync_pipeline.store.accounts import AccountRepository
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.push_ledger import NewIntent, PushLedger
+from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
 from adsync_pipeline.sync.push import AccountResources, PushEngine, PushOptions
 from adsync_pipeline.sync.results import PushResult
 
@@ -208,10 +210,10 @@ def test_open_intent_from_a_crash_is_resolved_by_lookup(database: Database):
         last_pushed_fingerprint=None,
         sync_status=SyncStatus.PENDING,
     )
-    from adsync_pipeline.store.sync_log import SyncLogRepository
-
-    SyncLogRepository(database).record_intent(
-        set_id, "campaign", campaign.id, "t2_sandbox01", campaign.name, "crashed-run"
+    PushLedger(database).record_intents(
+        set_id,
+        "crashed-run",
+        [NewIntent(EntityType.CAMPAIGN, campaign.id, "t2_sandbox01", campaign.name)],
     )
 
     push(database, adapter, set_id)
@@ -244,8 +246,6 @@ def test_breaker_opens_refuses_then_probes_and_closes(database: Database):
     failing = FakeAdapter(seed=6, failure_rate=1.0)
     # The breaker reads its window from the audit log, which the fake does not write:
     # feed it through the same recorder the real clients use.
-    from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
-
     log = SyncLogRepository(database)
     account = account_of(database)
     for _ in range(12):
