@@ -179,12 +179,18 @@ class RedditSandbox:
             return await self._oauth(request, path.removeprefix("/api/v1/"))
         if not path.startswith(API_PREFIX + "/"):
             return error_response(404, "Not found.")
-        if self.faults.latency:
-            await asyncio.sleep(self.faults.latency)
+        started = time.monotonic()
         injected = self._injected_status()
         if injected:
-            return error_response(injected, "Injected fault.")
-        return await self._api(request, path.removeprefix(API_PREFIX))
+            response = error_response(injected, "Injected fault.")
+        else:
+            response = await self._api(request, path.removeprefix(API_PREFIX))
+        # The injected latency is the call's whole service time: our own processing counts
+        # toward it, or a busy emulator would add its CPU time to every call it slows down.
+        remaining = self.faults.latency - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+        return response
 
     def _injected_status(self) -> int | None:
         if self.faults.force_status:

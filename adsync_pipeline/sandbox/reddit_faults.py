@@ -18,7 +18,7 @@ class Faults:
 
     error_rate: float = 0.0  # share of API requests answered with one of error_statuses
     error_statuses: list[int] = field(default_factory=lambda: [500, 502, 503])
-    latency: float = 0.0  # seconds slept before each API request
+    latency: float = 0.0  # seconds each API request takes in all (processing included)
     create_commit_then_502: float = 0.0  # share of creates committed, then answered 502
     create_commit_then_502_count: int = 0  # the next N creates are committed, then 502
     force_status: int | None = None  # every API request answered with this until cleared
