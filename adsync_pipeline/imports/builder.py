@@ -106,6 +106,17 @@ class _Builder:
         self.failed.add(path)
         self.problems.append(f"{self.locate(path)}: {reason}")
 
+    def status(self, obj: Mapping[str, Any], path: Path) -> EntityStatus | None:
+        """An entity's optional `status`, active when absent."""
+        return self.field(
+            obj,
+            path,
+            "status",
+            lambda x: v.as_enum(EntityStatus, x),
+            EntityStatus.ACTIVE,
+            required=False,
+        )
+
     def field(
         self,
         obj: Mapping[str, Any],
@@ -187,14 +198,7 @@ class _Builder:
         key = self.field(obj, path, "key", v.as_key)
         name = self.field(obj, path, "name", v.as_name)
         objective = self.field(obj, path, "objective", v.as_objective)
-        status = self.field(
-            obj,
-            path,
-            "status",
-            lambda x: v.as_enum(EntityStatus, x),
-            EntityStatus.ACTIVE,
-            required=False,
-        )
+        status = self.status(obj, path)
         budget = self.budget(obj.get("budget"), (*path, "budget"))
         start = self.field(obj, path, "start_time", v.as_datetime, required=False)
         end = self.field(obj, path, "end_time", v.as_datetime, required=False)
@@ -283,14 +287,7 @@ class _Builder:
         before = len(self.problems)
         key = self.field(obj, path, "key", v.as_key)
         name = self.field(obj, path, "name", v.as_name)
-        status = self.field(
-            obj,
-            path,
-            "status",
-            lambda x: v.as_enum(EntityStatus, x),
-            EntityStatus.ACTIVE,
-            required=False,
-        )
+        status = self.status(obj, path)
         bidding = self.bidding(obj.get("bidding"), (*path, "bidding"))
         targeting = self.targeting(obj.get("targeting"), (*path, "targeting"))
         goal = self.field(
@@ -346,14 +343,7 @@ class _Builder:
         before = len(self.problems)
         key = self.field(obj, path, "key", v.as_key)
         name = self.field(obj, path, "name", v.as_name)
-        status = self.field(
-            obj,
-            path,
-            "status",
-            lambda x: v.as_enum(EntityStatus, x),
-            EntityStatus.ACTIVE,
-            required=False,
-        )
+        status = self.status(obj, path)
         headline = self.field(obj, path, "headline", v.as_text)
         description = self.field(obj, path, "description", _optional_text, "", required=False)
         final_url = self.field(obj, path, "final_url", v.as_url)
