@@ -48,8 +48,21 @@ async def open_adapter(
     async with RedditClient(tokens, settings=settings, on_call=on_call, **client_options) as client:
         ads = RedditAds(client)
         resources = await _account_resources(ads, repository, account)
+
+        async def refresh() -> AccountResources:
+            return await ensure_account_resources(
+                ads,
+                repository,
+                account_id=account.id,
+                platform_account_id=account.platform_account_id,
+            )
+
         yield RedditAdapter(
-            client, ads, ad_account_id=account.platform_account_id, resources=resources
+            client,
+            ads,
+            ad_account_id=account.platform_account_id,
+            resources=resources,
+            refresh_resources=refresh,
         )
 
 

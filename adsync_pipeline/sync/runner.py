@@ -71,6 +71,8 @@ async def push_async(
         buffered=True,
     )
     async with opener(db, account, recorder, settings=settings) as adapter:
+        # Opening the adapter may have looked up and cached the account's resources.
+        account = AccountRepository(db).get(account.id)
         engine = PushEngine(
             db,
             adapter,

@@ -19,6 +19,7 @@ from adsync_pipeline.sandbox.reddit_state import (
     FUNDING_INSTRUMENT_ID,
     PIXEL_ID,
     PROFILE_ID,
+    UNSERVABLE_FUNDING_INSTRUMENT_ID,
 )
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRepository
@@ -158,3 +159,26 @@ async def test_breaker_opens_under_503s_and_closes_after_recovery(
     assert log.breaker("reddit", account.id).state == "closed"
     names = sorted(c["name"] for c in state(reddit_sandbox)["campaigns"].values())
     assert names == sorted(c.name for c in doc.campaigns)
+
+
+async def test_a_funding_instrument_that_stopped_being_servable_is_replaced(
+    database: Database, ten: int, reddit_sandbox: RunningSandbox
+) -> None:
+    accounts = AccountRepository(database)
+    account = accounts.find("reddit", AD_ACCOUNT_ID)
+    assert account is not None
+    accounts.cache_resources(
+        account.id,
+        funding_instrument_id=UNSERVABLE_FUNDING_INSTRUMENT_ID,
+        profile_id=PROFILE_ID,
+        pixel_id=PIXEL_ID,
+        currency="USD",
+    )
+
+    result = await push_async(database, ten)
+
+    assert result.failed == 0, result.errors
+    campaigns = state(reddit_sandbox)["campaigns"].values()
+    assert {c["funding_instrument_id"] for c in campaigns} == {FUNDING_INSTRUMENT_ID}
+    refreshed = accounts.get(account.id)
+    assert refreshed.funding_instrument_id == FUNDING_INSTRUMENT_ID

@@ -30,6 +30,7 @@ from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, EntityType, Keyw
 from adsync_pipeline.platforms.adapter import AdapterStats, PlatformResult, PushContext
 from adsync_pipeline.platforms.errors import CreateOutcomeUnknown, ErrorClass, PlatformError
 from adsync_pipeline.platforms.reddit.client import RedditClient
+from adsync_pipeline.platforms.reddit.errors import RedditApiError
 from adsync_pipeline.platforms.reddit.mapping import (
     GOAL_TYPES,
     MappingError,
@@ -115,12 +116,18 @@ class RedditAdapter:
         *,
         ad_account_id: str,
         resources: AccountResources | None = None,
+        refresh_resources: Callable[[], Awaitable[AccountResources]] | None = None,
     ) -> None:
         self.client = client
         self.ads = ads or RedditAds(client)
         self.ad_account_id = ad_account_id
         # Fills the account resources a context lacks (read before they were cached).
         self.resources = resources
+        # Re-reads them when Reddit refuses the cached funding instrument (it stopped being
+        # servable): lazily, so a healthy push spends no call on checking.
+        self._refresh_resources = refresh_resources
+        self._funding_override: str | None = None
+        self._refresh_lock = asyncio.Lock()
         # Budget fields already sent per ad group id: siblings created together in one
         # push must not each re-PATCH the same shares.
         self._sent_budgets: dict[str, Payload] = {}
@@ -142,8 +149,32 @@ class RedditAdapter:
 
     async def create_campaign(self, campaign: Campaign, ctx: PushContext) -> PlatformResult:
         ctx = self._complete(ctx)
-        data = await self.ads.create_campaign(ctx.ad_account_id, campaign_payload(campaign, ctx))
+        try:
+            data = await self.ads.create_campaign(
+                ctx.ad_account_id, campaign_payload(campaign, ctx)
+            )
+        except RedditApiError as exc:
+            if not await self._replace_funding_instrument(exc, ctx.funding_instrument_id):
+                raise
+            ctx = self._complete(ctx)
+            data = await self.ads.create_campaign(
+                ctx.ad_account_id, campaign_payload(campaign, ctx)
+            )
         return PlatformResult(data["id"], {BUDGET_FINGERPRINT: budget_fingerprint(campaign)}, data)
+
+    async def _replace_funding_instrument(self, exc: RedditApiError, refused: str | None) -> bool:
+        """True when `exc` refused the funding instrument and a different one is now known."""
+        refused_funding = exc.status == 400 and any(
+            "funding_instrument_id" in field for field, _ in exc.field_errors
+        )
+        if not refused_funding or self._refresh_resources is None:
+            return False
+        async with self._refresh_lock:
+            # Concurrent creates refused the same instrument: one re-read serves them all.
+            if self._funding_override in (None, refused):
+                self.resources = await self._refresh_resources()
+                self._funding_override = self.resources.funding_instrument_id
+        return self._funding_override not in (None, refused)
 
     async def update_campaign(self, campaign: Campaign, ctx: PushContext) -> PlatformResult:
         data = await self.ads.update_campaign(
@@ -324,7 +355,9 @@ class RedditAdapter:
             return ctx
         return replace(
             ctx,
-            funding_instrument_id=ctx.funding_instrument_id or self.resources.funding_instrument_id,
+            funding_instrument_id=self._funding_override
+            or ctx.funding_instrument_id
+            or self.resources.funding_instrument_id,
             profile_id=ctx.profile_id or self.resources.profile_id,
             pixel_id=ctx.pixel_id or self.resources.pixel_id,
         )
