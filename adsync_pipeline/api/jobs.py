@@ -59,10 +59,17 @@ def _estimated_total(db: Database, request: SyncRequestRecord) -> int:
 
 def job_view(db: Database, request: SyncRequestRecord) -> Job:
     progress = EventRepository(db).progress(request.id)
-    total = progress.total
-    if total is None:
-        finished = request.status in FINISHED_STATUSES
-        total = progress.done if finished else _estimated_total(db, request)
+    if progress.total is not None:
+        # The engine's own count (its `sync-start`, else its `sync-complete`): from then
+        # on, polling the job reads no part of the set.
+        total = progress.total
+    elif request.status in FINISHED_STATUSES:
+        # Ended without announcing a plan (refused, or died before planning).
+        total = progress.done
+    else:
+        # Queued, or running but its `sync-start` not committed yet (it goes out with the
+        # run's first outcome): only then estimate from the set and its plan.
+        total = _estimated_total(db, request)
     return Job(
         jobId=str(request.id),
         campaignSetId=request.campaign_set_id,

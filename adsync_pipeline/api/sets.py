@@ -19,7 +19,11 @@ from adsync_pipeline.api.errors import COMMON_RESPONSES
 from adsync_pipeline.api.jobs import job_view, queue_sync
 from adsync_pipeline.domain.model import CampaignSet, EntityStatus, SetStatus
 from adsync_pipeline.errors import AdsyncError, ValidationFailed
-from adsync_pipeline.store.campaign_sets import CampaignSetRepository, ImportResult
+from adsync_pipeline.store.campaign_sets import (
+    CampaignSetHeader,
+    CampaignSetRepository,
+    ImportResult,
+)
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
@@ -78,10 +82,10 @@ def _outcome(result: ImportResult) -> schemas.ImportOutcome:
     )
 
 
-def _live(campaign_set: CampaignSet) -> CampaignSet:
-    if campaign_set.status is SetStatus.ARCHIVED:
-        raise SetArchived(f"campaign set {campaign_set.id} is archived")
-    return campaign_set
+def _live(header: CampaignSetHeader) -> CampaignSetHeader:
+    if header.status is SetStatus.ARCHIVED:
+        raise SetArchived(f"campaign set {header.id} is archived")
+    return header
 
 
 @router.get("", summary="Every campaign set")
@@ -139,7 +143,7 @@ def get_set(set_id: SetId, db: Db) -> schemas.CampaignSetDetail:
 )
 async def replace_set(set_id: SetId, request: Request, db: Db) -> schemas.ImportOutcome:
     repo = CampaignSetRepository(db)
-    stored = _live(repo.load(set_id))
+    stored = _live(repo.get_header(set_id))
     doc = await read_document(request)
     # The name and account are the set's identity in the importer: a document naming
     # another set would update or create that one, not this.
@@ -165,7 +169,7 @@ async def replace_set(set_id: SetId, request: Request, db: Db) -> schemas.Import
 )
 def delete_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> schemas.JobAccepted:
     repo = CampaignSetRepository(db)
-    stored = repo.load(set_id)
+    stored = repo.get_header(set_id)
     # Re-importing it empty marks every entity removed, exactly as an import that dropped
     # them would; the push then deletes what exists on the platform.
     repo.import_set(
@@ -187,14 +191,14 @@ def sync_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> sc
 
 @router.get("/{setId}/sync-status", summary="The set's sync state and its latest job")
 def sync_status(set_id: SetId, db: Db) -> schemas.SyncState:
-    campaign_set = CampaignSetRepository(db).load(set_id)
+    header = CampaignSetRepository(db).get_header(set_id)
     latest = SyncRequestRepository(db).latest_for_set(set_id)
     return schemas.SyncState(
         campaignSetId=set_id,
-        status=campaign_set.status.value,
-        syncStatus=campaign_set.sync_status.value,
-        revision=campaign_set.revision,
-        lastSyncedAt=campaign_set.last_synced_at,
+        status=header.status.value,
+        syncStatus=header.sync_status.value,
+        revision=header.revision,
+        lastSyncedAt=header.last_synced_at,
         latestJob=job_view(db, latest) if latest else None,
     )
 
@@ -202,7 +206,7 @@ def sync_status(set_id: SetId, db: Db) -> schemas.SyncState:
 def _change_status(
     db: Database, set_id: int, status: EntityStatus, pusher: StatusPusherDep
 ) -> schemas.StatusChange:
-    _live(CampaignSetRepository(db).load(set_id))
+    _live(CampaignSetRepository(db).get_header(set_id))
     result = pusher(db, set_id, status)
     return schemas.StatusChange(
         runId=result.run_id,
@@ -240,7 +244,7 @@ def audit(
     run_id: Annotated[str | None, Query(alias="runId", max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[schemas.AuditRow]:
-    CampaignSetRepository(db).load(set_id)
+    CampaignSetRepository(db).get_header(set_id)
     rows = SyncLogRepository(db).audit_rows(campaign_set_id=set_id, run_id=run_id, limit=limit)
     return [
         schemas.AuditRow(

@@ -115,7 +115,7 @@ async def sync_stream(
         Header(alias="Last-Event-ID", ge=0, le=2**63 - 1, description="Resume after this id."),
     ] = None,
 ) -> StreamingResponse:
-    await run_in_threadpool(CampaignSetRepository(db).load, set_id)
+    await run_in_threadpool(CampaignSetRepository(db).get_header, set_id)
     requests = SyncRequestRepository(db)
     if job_id is None:
         latest = await run_in_threadpool(requests.latest_for_set, set_id)

@@ -157,7 +157,7 @@ def retry_command(set_id: int, as_json: bool) -> None:
 def audit_command(set_id: int, run_id: str | None, limit: int, as_json: bool) -> None:
     """Show the platform calls made for SET_ID, newest last."""
     db = _database()
-    CampaignSetRepository(db).load(set_id)
+    CampaignSetRepository(db).get_header(set_id)
     rows = SyncLogRepository(db).audit_rows(campaign_set_id=set_id, run_id=run_id, limit=limit)
     if as_json:
         emit_json(rows)

@@ -131,6 +131,21 @@ class CampaignSetSummary:
 
 
 @dataclass(frozen=True)
+class CampaignSetHeader:
+    """A set's own row (and its account's platform id), without its hierarchy."""
+
+    id: int
+    name: str
+    platform: str
+    ad_account_id: str
+    status: SetStatus
+    sync_status: SyncStatus
+    revision: int
+    last_synced_at: datetime | None
+    archived_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ImportResult:
     campaign_set_id: int
     created: bool
@@ -647,6 +662,39 @@ class CampaignSetRepository:
             raise NotFoundError(f"campaign set {set_id} not found")
         return campaign_set
 
+    def get_header(self, set_id: int) -> CampaignSetHeader:
+        """The set's own fields in one statement, for callers that need its existence or
+        state but not its entities."""
+        with self.db.engine.connect() as conn:
+            head = conn.execute(
+                select(
+                    SETS.c.id,
+                    SETS.c.name,
+                    SETS.c.platform,
+                    ACCOUNTS.c.platform_account_id,
+                    SETS.c.status,
+                    SETS.c.sync_status,
+                    SETS.c.revision,
+                    SETS.c.last_synced_at,
+                    SETS.c.archived_at,
+                )
+                .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
+                .where(SETS.c.id == set_id)
+            ).one_or_none()
+        if head is None:
+            raise NotFoundError(f"campaign set {set_id} not found")
+        return CampaignSetHeader(
+            id=head.id,
+            name=head.name,
+            platform=head.platform,
+            ad_account_id=head.platform_account_id,
+            status=SetStatus(head.status),
+            sync_status=SyncStatus(head.sync_status),
+            revision=head.revision,
+            last_synced_at=head.last_synced_at,
+            archived_at=head.archived_at,
+        )
+
     def list(self) -> list[CampaignSetSummary]:
         with self.db.engine.connect() as conn:
             heads = conn.execute(
@@ -846,6 +894,46 @@ class CampaignSetRepository:
         )
         if updated.rowcount == 0:
             raise NotFoundError(f"{_label(entity_type)} {entity_id} not found")
+
+    def write_keywords(
+        self,
+        campaign_set_id: int,
+        ad_group_id: int,
+        added: Sequence[dict[str, Any]],
+        updates: Sequence[tuple[int, dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        """Keyword rows of one ad group taken from the platform, in one transaction: `added`
+        are new rows (key, text, match_type and sync columns), placed after the others;
+        `updates` are (keyword id, pushable fields, sync columns) of existing rows."""
+        table = TABLES[EntityType.KEYWORD]
+        now = utcnow()
+        with self.db.engine.begin() as conn:
+            for keyword_id, fields, sync in updates:
+                if fields:
+                    self.write_entity_fields(conn, EntityType.KEYWORD, keyword_id, fields)
+                self.write_entities(conn, EntityType.KEYWORD, [(keyword_id, sync)])
+            if not added:
+                return
+            last = conn.scalar(
+                select(func.max(table.c.position)).where(table.c.ad_group_id == ad_group_id)
+            )
+            start = -1 if last is None else last
+            rows = [
+                {
+                    **{name: _column_value(name, value) for name, value in row.items()},
+                    "ad_group_id": ad_group_id,
+                    "campaign_set_id": campaign_set_id,
+                    "position": start + offset,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for offset, row in enumerate(added, start=1)
+            ]
+            ids = conn.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            ).all()
+            _record_syncs(conn, EntityType.KEYWORD, list(ids), {}, now)
 
     # Set-level updates --------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from adsync_pipeline.store.models import SyncEvent
 
 PROGRESS = "sync-progress"
 COMPLETE = "sync-complete"
-# Optional: an engine that knows its plan size up front may announce it.
+# Queued by the push engine at the start of every run, once its plan is made, and
+# committed with its first outcome: {"total": entities in the plan, "writes": among them}.
 START = "sync-start"
 
 

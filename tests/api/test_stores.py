@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from adsync_pipeline.api.jobs import job_view
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.imports.json_format import parse_json
 from adsync_pipeline.store.api_keys import ApiKeyRepository, DuplicateKeyName
@@ -12,6 +13,7 @@ from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.events import EventRepository
 from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.store.sync_requests import SyncRequestRepository
 from adsync_pipeline.sync.requests import request_sync
 from tests.api.conftest import EXAMPLE
 
@@ -47,6 +49,49 @@ def test_events_after_filters_and_progress_counts(database: Database):
     log.add_event(set_id, "sync-complete", complete, "run", job)
     progress = events.progress(job)
     assert (progress.total, progress.complete) == (4, complete)
+
+
+def test_job_total_comes_from_sync_start_and_is_estimated_only_before_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+):
+    repo = CampaignSetRepository(database)
+    set_id = repo.import_set(parse_json(EXAMPLE.read_text(), "seed")).campaign_set_id
+    loads: list[int] = []
+    load = CampaignSetRepository.load
+
+    def counting_load(self: CampaignSetRepository, set_id: int):
+        loads.append(set_id)
+        return load(self, set_id)
+
+    monkeypatch.setattr(CampaignSetRepository, "load", counting_load)
+    requests = SyncRequestRepository(database)
+    job = request_sync(database, set_id, "t")
+
+    # Queued: estimated from the plan (every entity of the fresh set is a create).
+    assert job_view(database, requests.get(job)).progress.total == 8
+    assert loads == [set_id]
+
+    # Running, its sync-start not written yet: still estimated.
+    requests.mark_running(job, "run")
+    assert job_view(database, requests.get(job)).progress.total == 8
+    assert len(loads) == 2
+
+    # Once the engine announced its plan, its total is used and the set is not read.
+    log = SyncLogRepository(database)
+    log.add_event(set_id, "sync-start", {"total": 5, "writes": 3}, "run", job)
+    payload = {"entity": "campaign", "key": "c", "status": "synced", "platformId": "p"}
+    log.add_event(set_id, "sync-progress", payload, "run", job)
+    for _ in range(3):
+        view = job_view(database, requests.get(job))
+        assert (view.status, view.progress.synced, view.progress.total) == ("running", 1, 5)
+    assert len(loads) == 2
+
+    # A job that ended without announcing anything counts what it finished.
+    died = request_sync(database, set_id, "t")
+    requests.mark_running(died, "run-2")
+    requests.mark_finished(died, "failed", {"error": "run died"})
+    assert job_view(database, requests.get(died)).progress.total == 0
+    assert len(loads) == 2
 
 
 def test_api_keys(database: Database):

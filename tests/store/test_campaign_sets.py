@@ -211,3 +211,45 @@ def test_failed_import_writes_nothing(database: Database) -> None:
     with pytest.raises(Exception):  # noqa: B017 - whichever the backend raises
         repo.import_set(doc)
     assert repo.list() == []
+
+
+def test_get_header_reads_the_set_row_in_one_statement(database: Database) -> None:
+    repo = CampaignSetRepository(database)
+    set_id = repo.import_set(make_set(20, 2, 2, 2, name="Header")).campaign_set_id
+    with count_statements(database) as statements:
+        header = repo.get_header(set_id)
+    assert len(statements) == 1
+    assert (header.id, header.name, header.platform, header.ad_account_id) == (
+        set_id,
+        "Header",
+        "reddit",
+        "t2_gen",
+    )
+    assert (header.status, header.sync_status, header.revision) == (
+        SetStatus.DRAFT,
+        SyncStatus.PENDING,
+        1,
+    )
+    assert header.last_synced_at is None and header.archived_at is None
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    repo.set_status(
+        set_id, status=SetStatus.ACTIVE, sync_status=SyncStatus.SYNCED, last_synced_at=now
+    )
+    repo.import_set(make_set(21, 2, 2, 2, name="Header"))
+    header = repo.get_header(set_id)
+    loaded = repo.load(set_id)
+    assert (header.status, header.sync_status, header.last_synced_at, header.revision) == (
+        loaded.status,
+        loaded.sync_status,
+        loaded.last_synced_at,
+        loaded.revision,
+    )
+    assert header.last_synced_at == now and header.revision == 2
+
+    repo.archive(set_id)
+    header = repo.get_header(set_id)
+    assert header.status is SetStatus.ARCHIVED
+    assert header.archived_at is not None and header.archived_at.tzinfo is not None
+    with pytest.raises(NotFoundError, match="^campaign set 4242 not found$"):
+        repo.get_header(4242)
