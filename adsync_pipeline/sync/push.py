@@ -221,6 +221,8 @@ class PushEngine:
                 )
                 self._total = len(plan.ops)
                 self._event("sync-start", {"total": len(plan.ops), "writes": len(plan.writes)})
+                # Published at once: progress readers take the total from it.
+                await self._writer.commit(OutcomeWrite(events=self._drain_events()))
                 await self._apply(plan, index_entities(campaign_set), result)
                 status, sync_status = final_set_status(campaign_set, result)
                 self.sets.set_status(
