@@ -22,10 +22,11 @@ from adsync_pipeline.config import RedditSettings, reddit_settings
 from adsync_pipeline.platforms.reddit.client import RedditClient, StaticTokenProvider
 from adsync_pipeline.platforms.reddit.errors import RedditApiError
 from adsync_pipeline.platforms.reddit.oauth import RedditOAuth, TokenGrant, check_state
-from adsync_pipeline.platforms.reddit.services import RedditAds, ensure_account_resources
+from adsync_pipeline.platforms.reddit.services import RedditAds
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
 from adsync_pipeline.store.migrate import migrated_database
+from adsync_pipeline.sync.accounts import connect_with_refresh_token, store_grant
 
 PLATFORMS = click.Choice(["reddit"])
 
@@ -40,7 +41,7 @@ def _repository(needs_vault: bool) -> AccountRepository:
     return AccountRepository(migrated_database(), vault)
 
 
-def _show(record: AccountRecord, as_json: bool) -> None:
+def show_account(record: AccountRecord, as_json: bool) -> None:
     if as_json:
         emit_json(record.to_dict())
         return
@@ -50,37 +51,6 @@ def _show(record: AccountRecord, as_json: bool) -> None:
         f"{state}\tfunding={record.funding_instrument_id or '-'}\t"
         f"profile={record.profile_id or '-'}\tpixel={record.pixel_id or '-'}"
     )
-
-
-async def _store_connection(
-    repo: AccountRepository,
-    settings: RedditSettings,
-    platform_account_id: str,
-    grant: TokenGrant,
-) -> AccountRecord:
-    """Validate the account with the fresh token, then store it and cache its resources."""
-    if not grant.refresh_token:
-        raise UserError("Reddit issued no refresh token (the authorization was not permanent)")
-    async with RedditClient(StaticTokenProvider(grant.access_token), settings=settings) as client:
-        ads = RedditAds(client)
-        account = await ads.get_ad_account(platform_account_id)
-        record = repo.upsert_account(
-            "reddit",
-            platform_account_id,
-            name=account.get("name"),
-            currency=account.get("currency"),
-        )
-        repo.save_tokens(
-            record.id,
-            refresh_token=grant.refresh_token,
-            access_token=grant.access_token,
-            expires_at=grant.expires_at,
-            scope=grant.scope,
-        )
-        await ensure_account_resources(
-            ads, repo, account_id=record.id, platform_account_id=platform_account_id
-        )
-    return repo.get(record.id)
 
 
 @accounts.command("add")
@@ -95,12 +65,12 @@ async def _store_connection(
 @click.option("--json", "as_json", is_flag=True)
 def add(platform: str, account_id: str, refresh_token: str, as_json: bool) -> None:
     """Connect an account headlessly from a refresh token (validated by one refresh)."""
-    settings = reddit_settings()
-    oauth = RedditOAuth(settings)
-    repo = _repository(needs_vault=True)
-    grant = asyncio.run(oauth.refresh(refresh_token))
-    record = asyncio.run(_store_connection(repo, settings, account_id, grant))
-    _show(record, as_json)
+    db = migrated_database()
+    try:
+        record = connect_with_refresh_token(db, platform, account_id, refresh_token)
+    finally:
+        db.dispose()
+    show_account(record, as_json)
 
 
 @dataclass
@@ -162,11 +132,17 @@ def _choose_account(settings: RedditSettings, grant: TokenGrant) -> str:
         raise UserError("this Reddit user has no ad accounts; pass --account-id")
     if len(found) == 1:
         return str(found[0]["id"])
-    for index, account in enumerate(found, 1):
-        click.echo(f"{index}. {account['id']}  {account.get('name', '')}", err=True)
-    choice = click.prompt(
-        "Which ad account?", type=click.IntRange(1, len(found)), err=True, default=1
-    )
+    listing = [f"{index}. {a['id']}  {a.get('name') or ''}" for index, a in enumerate(found, 1)]
+    click.echo("This Reddit user has several ad accounts:", err=True)
+    for line in listing:
+        click.echo(line, err=True)
+    try:
+        choice = click.prompt(
+            "Which ad account?", type=click.IntRange(1, len(found)), err=True, default=1
+        )
+    except click.Abort:  # no answer (stdin closed): say what to pass instead
+        accounts = ", ".join(str(a["id"]) for a in found)
+        raise UserError(f"several ad accounts ({accounts}); pass --account-id") from None
     return str(found[choice - 1]["id"])
 
 
@@ -200,8 +176,8 @@ def connect(platform: str, account_id: str | None, port: int, timeout: int, as_j
         raise UserError("the redirect carried no authorization code")
     grant = asyncio.run(oauth.exchange_code(result.code, redirect_uri))
     chosen = account_id or _choose_account(settings, grant)
-    record = asyncio.run(_store_connection(repo, settings, chosen, grant))
-    _show(record, as_json)
+    record = asyncio.run(store_grant(repo, settings, chosen, grant))
+    show_account(record, as_json)
 
 
 @accounts.command("list")
@@ -213,7 +189,7 @@ def list_accounts(as_json: bool) -> None:
         emit_json([record.to_dict() for record in records])
         return
     for record in records:
-        _show(record, as_json=False)
+        show_account(record, as_json=False)
 
 
 @accounts.command("revoke")
@@ -227,4 +203,4 @@ def revoke(account: int, as_json: bool) -> None:
         tokens = repo.load_tokens(account)
         asyncio.run(RedditOAuth(reddit_settings()).revoke(tokens.refresh_token))
         repo.mark_revoked(account)
-    _show(repo.get(account), as_json)
+    show_account(repo.get(account), as_json)

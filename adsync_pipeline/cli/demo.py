@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from adsync_pipeline.cli.accounts import add as accounts_add
+from adsync_pipeline.cli.accounts import show_account
 from adsync_pipeline.cli.base import cli
 from adsync_pipeline.domain.model import CampaignSet, SyncState
 from adsync_pipeline.sandbox.reddit import run_sandbox_in_thread
@@ -18,9 +18,8 @@ from adsync_pipeline.store.migrate import migrated_database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
 from adsync_pipeline.sync.demo import (
-    SANDBOX_ACCOUNT,
-    SANDBOX_REFRESH_TOKEN,
     SANDBOX_STATE_FILE,
+    connect_sandbox_account,
     ensure_encryption_key,
     import_example,
     prepare_home,
@@ -32,8 +31,7 @@ _HEADER = ("entity", "key", "platform id", "status")
 
 
 @cli.command("demo")
-@click.pass_context
-def demo(ctx: click.Context) -> None:
+def demo() -> None:
     """Push the example campaign set to a local Reddit sandbox through Dagster."""
     # Imported here: Dagster takes a second to import, and only this command needs it.
     from adsync_pipeline.orchestration.local_run import run_request_in_process
@@ -50,14 +48,9 @@ def demo(ctx: click.Context) -> None:
             example = import_example(db)
             verb = "imported" if example.created else ("updated" if example.changed else "found")
             click.echo(f"campaign set   {example.set_id} {verb} (examples/summer-sale.json)")
+            account = connect_sandbox_account(db)
             click.echo("ad account     ", nl=False)
-            ctx.invoke(
-                accounts_add,
-                platform="reddit",
-                account_id=SANDBOX_ACCOUNT,
-                refresh_token=SANDBOX_REFRESH_TOKEN,
-                as_json=False,
-            )
+            show_account(account, as_json=False)
             request_id = request_sync(db, example.set_id, getpass.getuser(), trigger="demo")
             click.echo(f"sync request   {request_id}, running it through Dagster…")
             run = run_request_in_process(db, request_id)

@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from adsync_pipeline.sandbox import reddit_api as api
-from adsync_pipeline.sandbox.reddit_admin import ADMIN_PREFIX, admin_routes
+from adsync_pipeline.sandbox.reddit_admin import ADMIN_PREFIX, add_ad_account, admin_routes
 from adsync_pipeline.sandbox.reddit_faults import Faults, RateLimiter, Timing
 from adsync_pipeline.sandbox.reddit_spec import API_PREFIX, Policy, policy_for
 from adsync_pipeline.sandbox.reddit_state import SandboxState, now_iso
@@ -58,6 +58,7 @@ CREATIVE, BUSINESS = "ads-creative-management", "ads-business-manager"
 API_ROUTES = [
     ApiRoute("GET", "/me", api.get_me, BUSINESS),
     ApiRoute("GET", "/me/businesses", api.list_my_businesses, BUSINESS),
+    ApiRoute("GET", "/businesses/{business_id}/ad_accounts", api.list_business_ad_accounts, READ),
     ApiRoute("GET", "/ad_accounts/{ad_account_id}", api.get_ad_account, READ),
     ApiRoute(
         "GET",
@@ -140,6 +141,11 @@ class RedditSandbox:
     def configure(self, **changes: Any) -> None:
         self.timing.update(changes)
         self.limiter.reset()
+
+    def add_ad_account(self, account_id: str, **options: Any) -> dict[str, Any]:
+        """A further ad account under a business (the seeded one by default); see
+        `reddit_admin.add_ad_account` for the options."""
+        return add_ad_account(self, account_id, **options)["data"]
 
     def expire_tokens(self) -> int:
         with self.state.writing() as data:
@@ -341,6 +347,9 @@ class RunningSandbox:
 
     def configure(self, **changes: Any) -> None:
         self.sandbox.configure(**changes)
+
+    def add_ad_account(self, account_id: str, **options: Any) -> dict[str, Any]:
+        return self.sandbox.add_ad_account(account_id, **options)
 
     def expire_tokens(self) -> int:
         return self.sandbox.expire_tokens()

@@ -6,15 +6,23 @@ harness (state dumps, faults, request log, bulk seeding).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adsync_pipeline.sandbox import reddit_api as api
-from adsync_pipeline.sandbox.reddit_state import AD_ACCOUNT_ID, now_iso
+from adsync_pipeline.sandbox.reddit_state import (
+    AD_ACCOUNT_ID,
+    BUSINESS_ID,
+    MEMBER_ID,
+    funding_instrument,
+    now_iso,
+)
 
 if TYPE_CHECKING:
     from adsync_pipeline.sandbox.reddit import RedditSandbox
@@ -48,6 +56,7 @@ def _route(sb: RedditSandbox, method: str, path: str, body: Any) -> Response:
         ("GET", "/requests"): lambda: sb.requests(),
         ("DELETE", "/requests"): lambda: _clear_requests(sb),
         ("POST", "/seed_campaigns"): lambda: seed_campaigns(sb, **(body or {})),
+        ("POST", "/ad_accounts"): lambda: add_ad_account(sb, **(body or {})),
     }
     if (method, path) in simple:
         return JSONResponse(simple[(method, path)]())
@@ -130,3 +139,48 @@ def seed_campaigns(
             data["campaigns"][entity["id"]] = entity
             ids.append(entity["id"])
     return {"created": len(ids), "ids": ids}
+
+
+def add_ad_account(
+    sb: RedditSandbox,
+    id: str,  # noqa: A002 (the field's name in Reddit's payloads)
+    name: str | None = None,
+    business_id: str = BUSINESS_ID,
+    currency: str = "USD",
+    with_resources: bool = True,
+) -> dict[str, Any]:
+    """Adds an ad account to a business, as if it had been opened in Ads Manager; with
+    `with_resources`, also a servable funding instrument in its currency and a profile."""
+    if not isinstance(id, str) or not id:
+        raise ValueError("id must be a non-empty string")
+    stamp = now_iso()
+    with sb.state.writing() as data:
+        if business_id not in data["businesses"]:
+            raise KeyError(f"business {business_id} not found")
+        if id in data["ad_accounts"]:
+            raise ValueError(f"ad account {id} already exists")
+        account = {
+            **copy.deepcopy(data["ad_accounts"].get(AD_ACCOUNT_ID) or {}),
+            "id": id,
+            "name": name or f"Sandbox Ad Account {id}",
+            "business_id": business_id,
+            "currency": currency,
+            "primary_contact_member_id": MEMBER_ID,
+            "created_at": stamp,
+            "modified_at": stamp,
+        }
+        data["ad_accounts"][id] = account
+        if with_resources:
+            fid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:funding:{id}"))
+            instrument = funding_instrument(fid, f"Credit line of {id}", True, account_id=id)
+            data["funding_instruments"][fid] = {**instrument, "currency": currency}
+            profile_id = f"{id}_profile"
+            data["profiles"][profile_id] = {
+                "id": profile_id,
+                "name": f"u/{id}_brand",
+                "reddit_user_id": profile_id,
+                "business_id": business_id,
+                "_ad_account_id": id,
+                "modified_at": stamp,
+            }
+        return {"data": copy.deepcopy(account)}

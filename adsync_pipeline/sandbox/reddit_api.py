@@ -370,6 +370,22 @@ def list_my_businesses(sb: RedditSandbox, req: ApiRequest) -> Result:
     return paginate(req, [b for b in items if wanted is None or b["id"] in wanted])
 
 
+def list_business_ad_accounts(sb: RedditSandbox, req: ApiRequest) -> Result:
+    """GET /businesses/{business_id}/ad_accounts: the business's own ad accounts (not those
+    shared with it), optionally filtered by `ids` (comma-separated), paged like every list."""
+    business_id = req.params["business_id"]
+    wanted = set(req.query_values("ids"))
+    with sb.state.reading() as data:
+        if business_id not in data["businesses"]:
+            raise ApiError(404, f"Business {business_id} not found.")
+        items = [
+            copy.deepcopy(account)
+            for account in data["ad_accounts"].values()
+            if account.get("business_id") == business_id and (not wanted or account["id"] in wanted)
+        ]
+    return paginate(req, items)
+
+
 def get_ad_account(sb: RedditSandbox, req: ApiRequest) -> Result:
     with sb.state.reading() as data:
         return 200, {"data": copy.deepcopy(account_or_404(data, req.params["ad_account_id"]))}

@@ -88,8 +88,10 @@ def _seed_accounts() -> dict[str, Any]:
             }
         },
         "funding_instruments": {
-            FUNDING_INSTRUMENT_ID: _funding(FUNDING_INSTRUMENT_ID, "Sandbox credit line", True),
-            UNSERVABLE_FUNDING_INSTRUMENT_ID: _funding(
+            FUNDING_INSTRUMENT_ID: funding_instrument(
+                FUNDING_INSTRUMENT_ID, "Sandbox credit line", True
+            ),
+            UNSERVABLE_FUNDING_INSTRUMENT_ID: funding_instrument(
                 UNSERVABLE_FUNDING_INSTRUMENT_ID, "Expired card", False
             ),
         },
@@ -118,11 +120,13 @@ def _seed_accounts() -> dict[str, Any]:
     }
 
 
-def _funding(fid: str, name: str, servable: bool) -> dict[str, Any]:
+def funding_instrument(
+    fid: str, name: str, servable: bool, account_id: str = AD_ACCOUNT_ID
+) -> dict[str, Any]:
     return {
         "id": fid,
         "name": name,
-        "_ad_account_id": AD_ACCOUNT_ID,
+        "_ad_account_id": account_id,
         "currency": "USD",
         "credit_limit": 10_000_000_000,
         "billable_amount": 0,

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from adsync_pipeline.imports import read_campaign_set
 from adsync_pipeline.security.vault import KEY_ENV, generate_key
+from adsync_pipeline.store.accounts import AccountRecord
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
+from adsync_pipeline.sync.accounts import connect_with_refresh_token
 
 SANDBOX_ACCOUNT = "t2_sandbox01"
 SANDBOX_CLIENT_ID = "sandbox-client"
@@ -68,3 +70,9 @@ def import_example(db: Database) -> ImportedExample:
     with resources.as_file(example) as path:
         result = CampaignSetRepository(db).import_set(read_campaign_set(path))
     return ImportedExample(result.campaign_set_id, result.created, result.changed)
+
+
+def connect_sandbox_account(db: Database) -> AccountRecord:
+    """Connect (or reconnect) the sandbox's seeded ad account with its seeded refresh token;
+    `use_sandbox` must have pointed this process at the sandbox first."""
+    return connect_with_refresh_token(db, "reddit", SANDBOX_ACCOUNT, SANDBOX_REFRESH_TOKEN)

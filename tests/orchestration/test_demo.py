@@ -34,6 +34,9 @@ def test_demo_runs_from_scratch_and_is_idempotent(tmp_path: Path) -> None:
     first = _demo(tmp_path, env)
     assert "SUCCESS" in first and "0 failed" in first
     assert "campaign  shoes" in first and " -  " not in first  # every entity has its id
+    # The sandbox account, connected through `sync.accounts`, with its resources cached.
+    assert "ad account     1\treddit\tt2_sandbox01\t" in first and "funding=-" not in first
+    assert "sandbox-refresh-token" not in first
     key_file = tmp_path / "dagster_home" / "encryption.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
 

@@ -15,17 +15,24 @@ from click.testing import CliRunner
 
 import adsync_pipeline.cli.accounts  # noqa: F401  (attaches the group to `cli`)
 from adsync_pipeline.cli.base import cli
+from adsync_pipeline.config import RedditSettings
 from adsync_pipeline.sandbox.reddit import RunningSandbox
 from adsync_pipeline.sandbox.reddit_state import (
+    BUSINESS_ID,
     CLIENT_ID,
     CLIENT_SECRET,
     FUNDING_INSTRUMENT_ID,
     PROFILE_ID,
     REFRESH_TOKEN,
 )
-from adsync_pipeline.security.vault import generate_key
+from adsync_pipeline.security.vault import Vault, generate_key
+from adsync_pipeline.store.accounts import AccountRepository
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.sync.accounts import AccountConnectError, connect_with_refresh_token
 
 from .conftest import ACCOUNT, USER_AGENT
+
+SECOND_ACCOUNT = "t2_sandbox02"
 
 
 @pytest.fixture
@@ -100,6 +107,25 @@ def test_add_with_a_revoked_token_fails_clearly(
     assert REFRESH_TOKEN not in str(result.exception) + result.output
 
 
+def test_connect_with_refresh_token_service_is_idempotent(
+    reddit_sandbox: RunningSandbox,
+    settings: RedditSettings,
+    account_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service `accounts add` and `adsync demo` share: validate, store, cache."""
+    monkeypatch.setenv("ADSYNC_ENCRYPTION_KEY", generate_key())
+    first = connect_with_refresh_token(account_db, "reddit", ACCOUNT, REFRESH_TOKEN, settings)
+    again = connect_with_refresh_token(account_db, "reddit", ACCOUNT, REFRESH_TOKEN, settings)
+    assert first.id == again.id and again.has_tokens
+    assert (again.funding_instrument_id, again.profile_id) == (FUNDING_INSTRUMENT_ID, PROFILE_ID)
+    tokens = AccountRepository(account_db, Vault.from_env()).load_tokens(again.id)
+    assert tokens.refresh_token == REFRESH_TOKEN
+    assert REFRESH_TOKEN not in repr(again) + repr(again.to_dict())
+    with pytest.raises(AccountConnectError, match="unsupported platform"):
+        connect_with_refresh_token(account_db, "meta", ACCOUNT, REFRESH_TOKEN, settings)
+
+
 def test_missing_client_credentials_and_key_are_clear(
     reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
 ) -> None:
@@ -110,35 +136,87 @@ def test_missing_client_credentials_and_key_are_clear(
     assert "ADSYNC_ENCRYPTION_KEY" in str(result.exception)
 
 
-def test_connect_through_the_loopback_callback(
-    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
-) -> None:
-    code = (
-        "import adsync_pipeline.cli.accounts; from adsync_pipeline.cli.base import cli; "
-        "cli(['accounts', 'connect', 'reddit', '--account-id', 't2_sandbox01', '--json', "
-        "'--timeout', '30'])"
-    )
+def run_connect(
+    sandbox: RunningSandbox, env: dict[str, str], args: list[str], answer: str | None = None
+) -> tuple[int, str, str, str]:
+    """`adsync accounts connect reddit ARGS` in a subprocess, with this test as the browser;
+    `answer` is typed at a prompt (None: stdin is closed). Returns (code, out, err, url)."""
+    argv = ["adsync", "accounts", "connect", "reddit", "--json", "--timeout", "30", *args]
+    code = f"import sys; from adsync_pipeline.cli import main; sys.argv = {argv!r}; main()"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
-        env={**os.environ, **cli_env},
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL if answer is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert process.stderr is not None
-        url = ""
+        url, before = "", ""
         while not url.startswith("http"):
             url = process.stderr.readline().strip()
+            before += url + "\n"
             assert url or process.poll() is None, "connect exited before printing the URL"
         # The "browser": the sandbox approves at once and redirects to our callback.
-        answer = httpx.get(url, follow_redirects=True, headers={"User-Agent": USER_AGENT})
-        assert answer.status_code == 200
-        out, err = process.communicate(timeout=30)
+        response = httpx.get(url, follow_redirects=True, headers={"User-Agent": USER_AGENT})
+        assert response.status_code == 200
+        out, err = process.communicate(input=answer, timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0, err
+    return process.returncode, out, before + err, url
+
+
+def test_connect_through_the_loopback_callback(
+    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
+) -> None:
+    code, out, err, url = run_connect(reddit_sandbox, cli_env, ["--account-id", ACCOUNT])
+    assert code == 0, err
     connected = json.loads(out)
     assert connected["platform_account_id"] == ACCOUNT and connected["has_tokens"]
+    assert_no_secret(out + err + url, reddit_sandbox)
+
+
+def test_connect_without_account_id_picks_the_only_account(
+    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
+) -> None:
+    code, out, err, url = run_connect(reddit_sandbox, cli_env, [])
+    assert code == 0, err
+    connected = json.loads(out)
+    assert connected["platform_account_id"] == ACCOUNT and connected["has_tokens"]
+    assert (connected["funding_instrument_id"], connected["profile_id"]) == (
+        FUNDING_INSTRUMENT_ID,
+        PROFILE_ID,
+    )
+    assert "Which ad account?" not in err
+    listed = [r["path"] for r in reddit_sandbox.requests()]
+    assert any(path.endswith(f"/businesses/{BUSINESS_ID}/ad_accounts") for path in listed)
+    assert_no_secret(out + err + url, reddit_sandbox)
+
+
+def test_connect_with_two_accounts_asks_which(
+    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
+) -> None:
+    reddit_sandbox.add_ad_account(SECOND_ACCOUNT, name="Second Ad Account")
+    code, out, err, url = run_connect(reddit_sandbox, cli_env, [], answer="2\n")
+    assert code == 0, err
+    assert f"1. {ACCOUNT}" in err and f"2. {SECOND_ACCOUNT}  Second Ad Account" in err
+    assert "Which ad account?" in err
+    connected = json.loads(out)
+    assert connected["platform_account_id"] == SECOND_ACCOUNT and connected["has_tokens"]
+    assert connected["name"] == "Second Ad Account"
+    assert connected["funding_instrument_id"] and connected["profile_id"]
+    assert connected["funding_instrument_id"] != FUNDING_INSTRUMENT_ID
+    assert_no_secret(out + err + url, reddit_sandbox)
+
+
+def test_connect_with_two_accounts_and_no_answer_names_them(
+    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
+) -> None:
+    reddit_sandbox.add_ad_account(SECOND_ACCOUNT)
+    code, out, err, url = run_connect(reddit_sandbox, cli_env, [])
+    assert code != 0 and out == ""
+    assert f"several ad accounts ({ACCOUNT}, {SECOND_ACCOUNT}); pass --account-id" in err
+    assert "Traceback" not in err
     assert_no_secret(out + err + url, reddit_sandbox)
