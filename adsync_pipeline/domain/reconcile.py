@@ -15,12 +15,18 @@ back for a field we pushed (Reddit shows a `draft` entity as `paused`, targeting
 unordered), so a value the platform cannot hold is not mistaken for an edit. Fields absent
 from the projection or from the remote side (immutable after publishing, or not readable
 back) are not compared at all.
+
+An ad group's keywords are a set of texts (`KEYWORDS`), compared on their own: base = the
+texts last pushed, local = the live keyword texts, remote = the platform's list. When both
+sides changed it they merge element by element (each side's additions and removals kept);
+only a keyword added on one side and removed on the other (the same keyword, told apart
+case-insensitively, as keyword keys are) is a conflict on the whole field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +38,8 @@ Projection = Callable[[EntityType, Fields], Fields]
 
 # Key of `SyncState.platform_data` holding the pushable fields as last pushed (the base).
 PUSHED = "pushed"
+# The ad group field holding its keyword texts (remote side), and its conflict's field name.
+KEYWORDS = "keywords"
 DELETED_FIELD = "deleted"
 DELETED_MESSAGE = "deleted on platform"
 
@@ -58,6 +66,25 @@ class LocalEntry:
     sync_status: SyncStatus
     base: Fields | None
     local: Fields
+    # An ad group's keyword texts (last pushed, live now); None when not compared.
+    keywords: KeywordSides | None = None
+
+
+@dataclass(frozen=True)
+class KeywordSides:
+    base: frozenset[str]
+    local: frozenset[str]
+
+
+@dataclass(frozen=True)
+class KeywordPull:
+    """Keyword texts local takes from the platform: rows to add, rows to mark removed."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.add or self.remove)
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,8 @@ class EntityReconciliation:
     conflicts: tuple[FieldConflict, ...] = ()
     # What the platform holds now for the fields we push: the base of the next comparison.
     new_base: Fields | None = None
+    # Keyword rows to add or remove locally (the keyword rows carry their own base).
+    keyword_pull: KeywordPull = field(default_factory=KeywordPull)
 
     @property
     def new_fingerprint(self) -> str | None:
@@ -104,6 +133,71 @@ def identity(entity_type: EntityType, fields: Fields) -> Fields:
 
 def compare_entity(
     entry: LocalEntry, remote: RemoteEntry | None, project: Projection = identity
+) -> EntityReconciliation:
+    result = _compare_fields(entry, remote, project)
+    if (
+        entry.keywords is None
+        or result.outcome in (Outcome.SKIPPED, Outcome.DELETED)
+        or remote is None
+        or KEYWORDS not in remote.mapped  # a platform that does not show keywords back
+    ):
+        return result
+    outcome, pull, conflict = compare_keywords(
+        entry.keywords, frozenset(remote.mapped[KEYWORDS] or ())
+    )
+    if outcome is Outcome.UNCHANGED:
+        return result
+    return replace(
+        result,
+        outcome=_combined(result.outcome, outcome),
+        conflicts=result.conflicts + ((conflict,) if conflict else ()),
+        keyword_pull=pull,
+    )
+
+
+def compare_keywords(
+    sides: KeywordSides, remote: frozenset[str]
+) -> tuple[Outcome, KeywordPull, FieldConflict | None]:
+    """Three-way comparison of a keyword set: (outcome, what local takes, conflict)."""
+    base, local = sides.base, sides.local
+    if remote == base:
+        return (Outcome.LOCAL_ONLY if local != base else Outcome.UNCHANGED), KeywordPull(), None
+    if local == remote:
+        # The same change on both sides: nothing to pull (the local rows' push is a no-op).
+        return Outcome.LOCAL_ONLY, KeywordPull(), None
+    if local == base:
+        pull = KeywordPull(tuple(sorted(remote - base)), tuple(sorted(base - remote)))
+        return Outcome.PULLED, pull, None
+    # Added on one side, removed on the other: one keyword whatever its spelling.
+    if (_keys(local - base) & _keys(base - remote)) or (_keys(remote - base) & _keys(base - local)):
+        conflict = FieldConflict(KEYWORDS, sorted(base), sorted(local), sorted(remote))
+        return Outcome.CONFLICT, KeywordPull(), conflict
+    pull = KeywordPull(
+        tuple(sorted((remote - base) - local)), tuple(sorted((base - remote) & local))
+    )
+    merged = (local | set(pull.add)) - set(pull.remove)
+    return (Outcome.MERGED if merged != remote else Outcome.PULLED), pull, None
+
+
+def _keys(texts: frozenset[str]) -> set[str]:
+    return {text.lower() for text in texts}
+
+
+def _combined(fields: Outcome, keywords: Outcome) -> Outcome:
+    both = {fields, keywords}
+    if Outcome.CONFLICT in both:
+        return Outcome.CONFLICT
+    if Outcome.MERGED in both or both == {Outcome.PULLED, Outcome.LOCAL_ONLY}:
+        return Outcome.MERGED
+    if Outcome.PULLED in both:
+        return Outcome.PULLED
+    if Outcome.LOCAL_ONLY in both:
+        return Outcome.LOCAL_ONLY
+    return Outcome.UNCHANGED
+
+
+def _compare_fields(
+    entry: LocalEntry, remote: RemoteEntry | None, project: Projection
 ) -> EntityReconciliation:
     if entry.sync_status is SyncStatus.CONFLICT or entry.base is None:
         return EntityReconciliation(entry, Outcome.SKIPPED)

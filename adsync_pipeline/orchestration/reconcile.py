@@ -29,6 +29,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from adsync_pipeline.domain.model import SyncStatus
 from adsync_pipeline.orchestration.partitions import TRIGGER_TAG, push_tags
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
 from adsync_pipeline.store.conflicts import ConflictRepository
@@ -40,6 +41,7 @@ from adsync_pipeline.sync.reconcile import (
     reconcile_snapshot,
     take_snapshot,
 )
+from adsync_pipeline.sync.requests import request_sync
 
 NO_OPEN_CONFLICTS = "no_open_conflicts"
 CHANGE_ROWS = 200
@@ -180,23 +182,40 @@ class ResolveConflictConfig(Config):
 def resolve_conflict_op(
     context: OpExecutionContext, config: ResolveConflictConfig, store: CampaignStoreResource
 ) -> Output[None]:
+    """Only database writes here. A job's tags are fixed before its config is read, so this
+    run cannot carry the conflict's `adsync/ad_account` tag: the push that `local` needs is
+    queued as a sync request instead, and the `pending_campaign_sets` sensor launches it as a
+    `push_campaign_set` run tagged with the account, queued behind its other pushes."""
     db = store.database()
     try:
-        resolution = resolve(db, config.conflict_id, config.use, config.resolved_by)
+        resolution = resolve(db, config.conflict_id, config.use, config.resolved_by, push=None)
+        request_id = None
+        if resolution.sync_status is SyncStatus.PENDING:
+            request_id = request_sync(
+                db, resolution.conflict.campaign_set_id, config.resolved_by, trigger="conflict"
+            )
     finally:
         db.dispose()
+    queued = f"; push queued (sync request {request_id})" if request_id is not None else ""
     context.log.info(
         f"conflict {config.conflict_id} resolved with {config.use}; entity "
-        f"{resolution.sync_status.value}"
+        f"{resolution.sync_status.value}{queued}"
     )
     summary = json.loads(json.dumps(resolution.to_dict(), default=str))
-    return Output(None, metadata={"resolution": MetadataValue.json(summary)})
+    return Output(
+        None,
+        metadata={
+            "resolution": MetadataValue.json(summary),
+            "sync_request_id": request_id if request_id is not None else MetadataValue.null(),
+        },
+    )
 
 
 @job(
     name="resolve_conflict",
     executor_def=in_process_executor,
-    description="Resolve one conflict by picking a side; `local` pushes the entity's set.",
+    description="Resolve one conflict by picking a side; `local` queues a push of the entity's "
+    "set (a sync request, launched tagged with its ad account like every push).",
 )
 def resolve_conflict_job() -> None:
     resolve_conflict_op()

@@ -9,6 +9,10 @@ recomputed from the new base: `synced` when local equals the platform, else `pen
 pushed now, so both choices leave the entity `synced` after a successful push. A deletion
 on the platform resolved with `platform` removes the entity locally; with `local` the
 entity forgets its platform id and is created again.
+
+An ad group's `keywords` conflict is settled on its keyword rows (the ad group's own fields
+are not involved): `platform` makes the rows what the platform lists, all `synced`;
+`local` releases the rows held back by the conflict, and the push writes the local list.
 """
 
 from __future__ import annotations
@@ -17,16 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from adsync_pipeline.domain.fingerprint import fingerprint_of_fields, pushable_fields
-from adsync_pipeline.domain.model import Entity, EntityType, SyncStatus, entity_type_of
+from adsync_pipeline.domain.fingerprint import fingerprint, fingerprint_of_fields, pushable_fields
+from adsync_pipeline.domain.model import AdGroup, Entity, EntityType, SyncStatus, entity_type_of
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
-from adsync_pipeline.domain.reconcile import DELETED_FIELD, PUSHED
+from adsync_pipeline.domain.reconcile import DELETED_FIELD, KEYWORDS, PUSHED, KeywordPull
 from adsync_pipeline.errors import AdsyncError, NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.conflicts import ConflictRecord, ConflictRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.sync.push import index_entities
+from adsync_pipeline.sync.reconcile import keyword_writes_pending, synced_keyword, take_keywords
 from adsync_pipeline.sync.results import PushResult
 from adsync_pipeline.sync.runner import run_push
 
@@ -75,6 +80,8 @@ def resolve_conflict(
     entity = _entity(sets, conflict)
     if conflict.field == DELETED_FIELD:
         status = _resolve_deletion(sets, entity_type, entity, use)
+    elif conflict.field == KEYWORDS and isinstance(entity, AdGroup):
+        status = _resolve_keywords(sets, conflicts, entity, conflict, use)
     else:
         status = _resolve_field(sets, conflicts, entity_type, entity, conflict, use)
     resolved = conflicts.resolve(conflict_id, use, resolved_by)
@@ -157,3 +164,53 @@ def _resolve_deletion(
         last_error=None,
     )
     return SyncStatus.PENDING
+
+
+def _resolve_keywords(
+    sets: CampaignSetRepository,
+    conflicts: ConflictRepository,
+    group: AdGroup,
+    conflict: ConflictRecord,
+    use: str,
+) -> SyncStatus:
+    assert group.id is not None
+    set_id = conflict.campaign_set_id
+    updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    if use == "platform":
+        remote = set(conflict.remote or ())
+        live = {k.text for k in group.keywords if not k.sync.removed}
+        take_keywords(sets, set_id, group, KeywordPull(tuple(remote - live), tuple(live - remote)))
+        group = _entity(sets, conflict)
+        assert isinstance(group, AdGroup)
+        for keyword in group.keywords:
+            assert keyword.id is not None
+            if keyword.sync.removed:
+                settled = {"sync_status": SyncStatus.SYNCED}
+                if keyword.sync.platform_id is not None:
+                    settled["last_pushed_fingerprint"] = DELETED_FINGERPRINT
+            else:
+                _, settled = synced_keyword(group, keyword.text)
+                settled["platform_data"] = {PUSHED: pushable_fields(keyword)}
+                settled["last_pushed_fingerprint"] = fingerprint(keyword)
+            updates.append((keyword.id, {}, settled))
+    else:
+        for keyword in group.keywords:
+            if keyword.id is not None and keyword.sync.sync_status is SyncStatus.CONFLICT:
+                pending = keyword_writes_pending(keyword)
+                status = SyncStatus.PENDING if pending else SyncStatus.SYNCED
+                updates.append((keyword.id, {}, {"sync_status": status, "attempts": 0}))
+    sets.write_keywords(set_id, group.id, [], updates)
+    others_open = [
+        c
+        for c in conflicts.list(entity=(EntityType.AD_GROUP.value, group.id))
+        if c.id != conflict.id
+    ]
+    if others_open:
+        status = SyncStatus.CONFLICT
+    elif fingerprint(group) == group.sync.last_pushed_fingerprint:
+        status = SyncStatus.SYNCED
+    else:
+        status = SyncStatus.PENDING
+    sets.update_entity(EntityType.AD_GROUP, group.id, sync_status=status)
+    # `local`: the push writes the local list over the platform's.
+    return SyncStatus.PENDING if use == "local" and not others_open else status

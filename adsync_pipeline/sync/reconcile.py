@@ -23,17 +23,23 @@ from typing import Any
 
 from adsync_pipeline.domain.fingerprint import fingerprint, fingerprint_of_fields, pushable_fields
 from adsync_pipeline.domain.model import (
+    AdGroup,
     CampaignSet,
     Entity,
     EntityType,
+    Keyword,
+    MatchType,
     SyncStatus,
     entity_type_of,
 )
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
 from adsync_pipeline.domain.reconcile import (
     DELETED_MESSAGE,
+    KEYWORDS,
     PUSHED,
     EntityReconciliation,
+    KeywordPull,
+    KeywordSides,
     LocalEntry,
     Outcome,
     Projection,
@@ -259,12 +265,18 @@ def reconcile_snapshot(db: Database, account_id: str, run_id: str | None = None)
         for campaign_set in ledger
         for _, entity in _walk(campaign_set)
     }
+    groups = {
+        group.id: group
+        for campaign_set in ledger
+        for _, group in _walk(campaign_set)
+        if isinstance(group, AdGroup)
+    }
     remote = _without_budgets_of_broken_campaigns(entries, _remote(rows))
     outcomes = reconcile(entries, remote, PROJECTIONS[account.platform])
     result.compare_s = round(time.perf_counter() - compare_started, 4)
 
     raw = {(EntityType(row.entity_type), row.platform_id): row.raw for row in rows}
-    applier = _Applier(db, account, run_id, result, platform_data, raw)
+    applier = _Applier(db, account, run_id, result, platform_data, raw, groups)
     for outcome in outcomes:
         applier.apply(outcome)
     merged_sets = {o.entry.campaign_set_id for o in outcomes if o.outcome is Outcome.MERGED}
@@ -334,7 +346,92 @@ def _entries(campaign_set: CampaignSet, snapshot_started: datetime) -> Iterator[
             sync_status=sync.sync_status,
             base=base_of(entity),
             local=pushable_fields(entity),
+            keywords=(
+                keyword_sides(entity, snapshot_started) if isinstance(entity, AdGroup) else None
+            ),
         )
+
+
+def keyword_sides(group: AdGroup, snapshot_started: datetime) -> KeywordSides | None:
+    """The ad group's keyword texts as last pushed (base) and live now (local); None when
+    the base cannot be known or a keyword was pushed after the snapshot started."""
+    base: set[str] = set()
+    local: set[str] = set()
+    for keyword in group.keywords:
+        sync = keyword.sync
+        if sync.sync_status is SyncStatus.SYNCING or (
+            sync.last_synced_at is not None and _aware(sync.last_synced_at) > snapshot_started
+        ):
+            return None
+        if not sync.removed:
+            local.add(keyword.text)
+        if sync.platform_id is None or sync.last_pushed_fingerprint == DELETED_FINGERPRINT:
+            continue  # not on the platform (never pushed, or its removal was)
+        pushed = base_of(keyword)
+        if pushed is None:
+            return None
+        base.add(pushed["text"])
+    return KeywordSides(frozenset(base), frozenset(local))
+
+
+def synced_keyword(group: AdGroup, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(fields, sync columns) of a keyword the platform holds as `text` under `group`, as
+    the push engine would have recorded it (Reddit cannot tell match types: broad)."""
+    keyword = Keyword(key=text.lower(), text=text, match_type=MatchType.BROAD)
+    fields = {"text": text, "match_type": MatchType.BROAD}
+    return fields, {
+        "platform_id": f"{group.sync.platform_id}:{text}",
+        "platform_data": {PUSHED: pushable_fields(keyword)},
+        "sync_status": SyncStatus.SYNCED,
+        "last_pushed_fingerprint": fingerprint(keyword),
+        "last_synced_at": utcnow(),
+        "last_error": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "removed_at": None,
+    }
+
+
+def keyword_writes_pending(keyword: Keyword) -> bool:
+    """Whether the next push would write this keyword (the group's list) to the platform."""
+    sync = keyword.sync
+    if sync.removed:
+        return sync.platform_id is not None and sync.last_pushed_fingerprint != DELETED_FINGERPRINT
+    return sync.platform_id is None or fingerprint(keyword) != sync.last_pushed_fingerprint
+
+
+def take_keywords(
+    sets: CampaignSetRepository, campaign_set_id: int, group: AdGroup, pull: KeywordPull
+) -> None:
+    """Local takes the platform's side of these keywords: rows added (or a removed row of
+    the same key brought back) as synced, rows the platform dropped marked removed."""
+    assert group.id is not None
+    by_key = {keyword.key: keyword for keyword in group.keywords}
+    live = {keyword.text: keyword for keyword in group.keywords if not keyword.sync.removed}
+    removing = {live[text].key: live[text] for text in pull.remove if text in live}
+    added: list[dict[str, Any]] = []
+    updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    for text in pull.add:
+        fields, sync = synced_keyword(group, text)
+        existing = by_key.get(text.lower())
+        if existing is None:
+            added.append({"key": text.lower(), **fields, **sync})
+            by_key[text.lower()] = Keyword(key=text.lower(), text=text)
+        elif existing.id is not None and (existing.sync.removed or existing.key in removing):
+            removing.pop(existing.key, None)
+            updates.append((existing.id, fields, sync))
+        # else a live keyword of another spelling holds that key: it stays as it is.
+    now = utcnow()
+    for keyword in removing.values():
+        assert keyword.id is not None
+        gone = {
+            "removed_at": now,
+            "last_pushed_fingerprint": DELETED_FINGERPRINT,
+            "sync_status": SyncStatus.SYNCED,
+            "last_synced_at": now,
+        }
+        updates.append((keyword.id, {}, gone))
+    sets.write_keywords(campaign_set_id, group.id, added, updates)
 
 
 def _remote(rows: list[SnapshotRow]) -> dict[tuple[EntityType, str], RemoteEntry]:
@@ -400,8 +497,10 @@ class _Applier:
         result: ReconcileResult,
         platform_data: dict[tuple[EntityType, int | None], dict[str, Any] | None],
         raw: dict[tuple[EntityType, str], dict[str, Any]],
+        groups: dict[int | None, AdGroup],
     ) -> None:
         self.db = db
+        self.groups = groups
         self.platform_data = platform_data
         self.raw = raw
         self.facts = LEDGER_FACTS[account.platform]
@@ -427,7 +526,13 @@ class _Applier:
         entry = outcome.entry
         if outcome.pulls:
             self.sets.update_entity_fields(entry.entity_type, entry.entity_id, outcome.pulls)
+        if outcome.keyword_pull:
+            group = self.groups[entry.entity_id]
+            take_keywords(self.sets, entry.campaign_set_id, group, outcome.keyword_pull)
+        if outcome.pulls or outcome.keyword_pull:
             self._audit_pull(outcome)
+        if any(conflict.field == KEYWORDS for conflict in outcome.conflicts):
+            self._hold_keywords(entry)
         if outcome.new_base is not None:
             self.sets.update_entity(
                 entry.entity_type,
@@ -442,10 +547,11 @@ class _Applier:
                 last_pushed_fingerprint=outcome.new_fingerprint,
                 sync_status=self._status(outcome),
             )
-        else:
+        elif outcome.conflicts:
             self.sets.update_entity(
                 entry.entity_type, entry.entity_id, sync_status=SyncStatus.CONFLICT
             )
+        # Otherwise only keywords were pulled: the ad group's own fields and status stand.
         opened = [self._open(outcome, conflict) for conflict in outcome.conflicts]
         self.result.conflicts += sum(1 for conflict_id in opened if conflict_id is not None)
         if outcome.outcome is Outcome.DELETED:
@@ -457,16 +563,37 @@ class _Applier:
                 "platform_id": entry.platform_id,
                 "outcome": outcome.outcome.value,
                 "pulled": outcome.pulls,
+                **(
+                    {"keywords": _keyword_summary(outcome.keyword_pull)}
+                    if outcome.keyword_pull
+                    else {}
+                ),
                 "conflicts": [c.field for c in outcome.conflicts],
             }
         )
 
     @staticmethod
     def _status(outcome: EntityReconciliation) -> SyncStatus:
+        """The entity's own status (its keywords are rows of their own)."""
+        if outcome.conflicts:
+            return SyncStatus.CONFLICT
+        if {**outcome.entry.local, **outcome.pulls} == outcome.new_base:
+            return SyncStatus.SYNCED
         # A failed entity keeps its retry schedule; the merge only adds to what it will send.
-        if outcome.outcome is Outcome.MERGED and outcome.entry.sync_status is SyncStatus.FAILED:
+        if outcome.entry.sync_status is SyncStatus.FAILED:
             return SyncStatus.FAILED
-        return outcome.sync_status
+        return SyncStatus.PENDING
+
+    def _hold_keywords(self, entry: LocalEntry) -> None:
+        """A keyword conflict: the keywords the next push would write wait for a person."""
+        group = self.groups[entry.entity_id]
+        held = [
+            (keyword.id, {}, {"sync_status": SyncStatus.CONFLICT})
+            for keyword in group.keywords
+            if keyword.id is not None and keyword_writes_pending(keyword)
+        ]
+        assert group.id is not None
+        self.sets.write_keywords(entry.campaign_set_id, group.id, [], held)
 
     def _platform_data(self, entry: LocalEntry) -> dict[str, Any]:
         # Other keys (the adapter's post id, budget fingerprint) must survive a new base.
@@ -490,7 +617,14 @@ class _Applier:
                 attempt=1,
                 outcome=outcome.outcome.value,
                 error=None,
-                request_summary={"pulled": outcome.pulls},
+                request_summary={
+                    "pulled": outcome.pulls,
+                    **(
+                        {"keywords": _keyword_summary(outcome.keyword_pull)}
+                        if outcome.keyword_pull
+                        else {}
+                    ),
+                },
                 response_summary={"before": {k: entry.local.get(k) for k in outcome.pulls}},
             )
         )
@@ -529,3 +663,7 @@ class _Applier:
             dedupe_key=f"conflict:{conflict_id}",
         )
         return conflict_id
+
+
+def _keyword_summary(pull: KeywordPull) -> dict[str, list[str]]:
+    return {"added": list(pull.add), "removed": list(pull.remove)}

@@ -81,8 +81,10 @@ def connected(
 
 @pytest.fixture
 def pushed(connected: Database, reddit_sandbox: RunningSandbox) -> Callable[..., Pushed]:
-    def make(campaigns: int = 1, ad_groups: int = 1, ads: int = 1) -> Pushed:
-        doc = generate_campaign_set(campaigns, ad_groups, ads, name="Reconciled set")
+    def make(campaigns: int = 1, ad_groups: int = 1, ads: int = 1, keywords: int = 0) -> Pushed:
+        doc = generate_campaign_set(
+            campaigns, ad_groups, ads, keywords=keywords, name="Reconciled set"
+        )
         set_id = CampaignSetRepository(connected).import_set(doc).campaign_set_id
         result = Pushed(connected, reddit_sandbox, set_id)
         result.push()

@@ -8,6 +8,7 @@ import pytest
 from dagster import build_schedule_context, instance_for_test, materialize
 
 from adsync_pipeline.domain.model import EntityType, SyncStatus
+from adsync_pipeline.orchestration.partitions import ACCOUNT_TAG
 from adsync_pipeline.orchestration.reconcile import (
     NO_OPEN_CONFLICTS,
     ad_accounts,
@@ -17,11 +18,13 @@ from adsync_pipeline.orchestration.reconcile import (
     resolve_conflict_job,
 )
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
+from adsync_pipeline.orchestration.sensors import _run_request
 from adsync_pipeline.sandbox.reddit_state import AD_ACCOUNT_ID
 from adsync_pipeline.store.accounts import AccountRepository
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.conflicts import ConflictRepository
 from adsync_pipeline.store.models import utcnow
+from adsync_pipeline.store.sync_requests import SyncRequestRepository
 from tests.reconcile.conftest import Pushed
 
 
@@ -63,6 +66,15 @@ def test_assets_check_and_resolve_job(pushed: Callable[..., Pushed], db_url: str
         assert resolve_conflict_job.execute_in_process(
             run_config=run_config, resources=resources, instance=instance
         ).success
+    # The job pushes nothing itself (its tags cannot depend on its config): it queues a sync
+    # request, which the sensor launches as a push run tagged with the ad account.
+    assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed on Reddit"
+    (request,) = SyncRequestRepository(setup.db).unserved(limit=10)
+    assert (request.campaign_set_id, request.trigger) == (setup.set_id, "conflict")
+    account = AccountRepository(setup.db).find("reddit", AD_ACCOUNT_ID)
+    assert account is not None
+    assert _run_request(request).tags[ACCOUNT_TAG] == str(account.id)
+    setup.push()  # what that run does
     assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed locally"
     assert setup.load().campaigns[0].sync.sync_status is SyncStatus.SYNCED
     assert ConflictRepository(setup.db).get(conflict.id).resolved_by == "dagster"
