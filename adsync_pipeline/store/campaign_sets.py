@@ -64,20 +64,20 @@ TABLES: dict[EntityType, Table] = {
     EntityType.AD: AdRow.__table__,  # type: ignore[dict-item]
     EntityType.KEYWORD: KeywordRow.__table__,  # type: ignore[dict-item]
 }
-SYNC_COLUMNS = frozenset(
-    {
-        "platform_id",
-        "sync_status",
-        "last_pushed_fingerprint",
-        "last_synced_at",
-        "last_error",
-        "attempts",
-        "next_attempt_at",
-        "platform_data",
-        # Accepting a deletion made on the platform marks the entity removed locally too.
-        "removed_at",
-    }
+# The ledger columns every entity carries, in the order `load` reads them.
+SYNC_SELECT = (
+    "platform_id",
+    "sync_status",
+    "last_pushed_fingerprint",
+    "last_synced_at",
+    "last_error",
+    "attempts",
+    "next_attempt_at",
+    # Accepting a deletion made on the platform marks the entity removed locally too.
+    "removed_at",
+    "platform_data",
 )
+SYNC_COLUMNS = frozenset(SYNC_SELECT)
 TARGETING_FIELDS = ("subreddits", "interests", "locations", "devices")
 PUSHABLE_COLUMNS: dict[EntityType, frozenset[str]] = {
     EntityType.CAMPAIGN: frozenset(
@@ -197,17 +197,6 @@ _BID_STRATEGY = {b.value: b for b in BidStrategy}
 _CALL_TO_ACTION = {c.value: c for c in CallToAction}
 _MATCH_TYPE = {m.value: m for m in MatchType}
 _DEVICE = {d.value: d for d in Device}
-SYNC_SELECT = (
-    "platform_id",
-    "sync_status",
-    "last_pushed_fingerprint",
-    "last_synced_at",
-    "last_error",
-    "attempts",
-    "next_attempt_at",
-    "removed_at",
-    "platform_data",
-)
 LEVEL_SELECT: dict[EntityType, tuple[str, ...]] = {
     EntityType.CAMPAIGN: (
         "id",

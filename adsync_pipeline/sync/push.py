@@ -205,8 +205,9 @@ class PushEngine:
         run_row = self.log.start_run(self.run_id, set_id, self.account.id, self.trigger)
         try:
             if await self._admitted(result):
-                await self._resolve_open_intents(set_id)
                 campaign_set = self.sets.load(set_id)
+                if await self._resolve_open_intents(campaign_set):
+                    campaign_set = self.sets.load(set_id)
                 if campaign_set.status is not SetStatus.ARCHIVED:
                     self.sets.set_status(set_id, status=SetStatus.SYNCING)
                 plan = (
@@ -270,14 +271,13 @@ class PushEngine:
 
     # Creates whose outcome is unknown ---------------------------------------------------
 
-    async def _resolve_open_intents(self, set_id: int) -> None:
-        intents = self.log.open_intents(set_id)
-        if not intents:
-            return
-        known = {
-            (entity_type_of(e).value, e.id): e
-            for e in index_entities(self.sets.load(set_id)).values()
-        }
+    async def _resolve_open_intents(self, campaign_set: CampaignSet) -> bool:
+        """Settle the intents a lost create or a killed push left open; True when any entity
+        was adopted (its new platform id is in the store, not yet in `campaign_set`)."""
+        assert campaign_set.id is not None
+        intents = self.log.open_intents(campaign_set.id)
+        adopted = False
+        known = {(entity_type_of(e).value, e.id): e for e in index_entities(campaign_set).values()}
         for intent in intents:
             entity = known.get((intent.entity_type, intent.entity_id))
             if entity is None or entity.sync.platform_id:
@@ -305,7 +305,9 @@ class PushEngine:
                 platform_data=found.platform_data,
             )
             self.log.resolve_intent(intent.id, "adopted", found.platform_id)
+            adopted = True
         self._flush_audit()
+        return adopted
 
     # Apply ------------------------------------------------------------------------------
 

@@ -35,8 +35,8 @@ def new_run_id() -> str:
 
 
 def account_for_set(db: Database, set_id: int) -> AccountRecord:
-    campaign_set = CampaignSetRepository(db).load(set_id)
-    platform, account_id = campaign_set.platform, campaign_set.ad_account_id
+    header = CampaignSetRepository(db).get_header(set_id)
+    platform, account_id = header.platform, header.ad_account_id
     account = AccountRepository(db).find(platform, account_id)
     if account is None or not account.has_tokens or account.revoked_at is not None:
         raise AdsyncError(
