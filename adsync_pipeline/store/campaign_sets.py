@@ -16,9 +16,18 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, bindparam, func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    TextClause,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from adsync_pipeline.domain.fingerprint import fingerprint
 from adsync_pipeline.domain.model import (
@@ -588,6 +597,27 @@ def _column_value(name: str, value: Any) -> Any:
     return value
 
 
+def _sync_records_upsert(table: Table) -> TextClause:
+    # Written as text because SQLAlchemy does not cache dialect INSERTs (ON CONFLICT): built
+    # as an expression it would be compiled again on every commit of a push. The statement
+    # is the same in SQLite and PostgreSQL.
+    return text(
+        f"INSERT INTO {RECORDS.name} "
+        "(entity_type, entity_id, platform, platform_id, sync_status, last_synced_at) "
+        "SELECT :entity_type, e.id, s.platform, e.platform_id, e.sync_status, e.last_synced_at "
+        f"FROM {table.name} AS e JOIN {SETS.name} AS s ON s.id = e.campaign_set_id "
+        "WHERE e.id IN :ids "
+        "ON CONFLICT (entity_type, entity_id, platform) DO UPDATE SET "
+        "platform_id = excluded.platform_id, sync_status = excluded.sync_status, "
+        "last_synced_at = excluded.last_synced_at"
+    ).bindparams(bindparam("ids", expanding=True))
+
+
+SYNC_RECORDS_UPSERT = {
+    entity_type: _sync_records_upsert(table) for entity_type, table in TABLES.items()
+}
+
+
 def _record_syncs(
     conn: Connection,
     entity_type: EntityType,
@@ -597,30 +627,8 @@ def _record_syncs(
 ) -> None:
     """Bring the `sync_records` rows of these entities in line with the entities: one upsert
     from their rows; the error log is appended to only for entities given an error."""
-    table = TABLES[entity_type]
-    source = (
-        select(
-            literal(entity_type.value),
-            table.c.id,
-            SETS.c.platform,
-            table.c.platform_id,
-            table.c.sync_status,
-            table.c.last_synced_at,
-        )
-        .join(SETS, SETS.c.id == table.c.campaign_set_id)
-        .where(table.c.id.in_(entity_ids))
-    )
-    insert_for = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-    columns = ["entity_type", "entity_id", "platform", "platform_id", "sync_status"]
-    upsert = insert_for(RECORDS).from_select([*columns, "last_synced_at"], source)
     conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["entity_type", "entity_id", "platform"],
-            set_={
-                name: upsert.excluded[name]
-                for name in ("platform_id", "sync_status", "last_synced_at")
-            },
-        )
+        SYNC_RECORDS_UPSERT[entity_type], {"entity_type": entity_type.value, "ids": entity_ids}
     )
     for entity_id, error in errors.items():
         key = (RECORDS.c.entity_type == entity_type.value) & (RECORDS.c.entity_id == entity_id)

@@ -65,23 +65,22 @@ class PushLedger:
         if not intents:
             return []
         now = utcnow()
+        rows = [
+            {
+                "campaign_set_id": campaign_set_id,
+                "entity_type": intent.entity_type.value,
+                "entity_id": intent.entity_id,
+                "parent_platform_id": intent.parent_platform_id,
+                "name": intent.name,
+                "run_id": run_id,
+                "created_at": now,
+            }
+            for intent in intents
+        ]
+        # One batched INSERT ... RETURNING: a level's creates wait for this commit.
+        statement = insert(INTENTS).returning(INTENTS.c.id, sort_by_parameter_order=True)
         with self.db.engine.begin() as conn:
-            return [
-                conn.execute(
-                    insert(INTENTS)
-                    .values(
-                        campaign_set_id=campaign_set_id,
-                        entity_type=intent.entity_type.value,
-                        entity_id=intent.entity_id,
-                        parent_platform_id=intent.parent_platform_id,
-                        name=intent.name,
-                        run_id=run_id,
-                        created_at=now,
-                    )
-                    .returning(INTENTS.c.id)
-                ).scalar_one()
-                for intent in intents
-            ]
+            return list(conn.execute(statement, rows).scalars())
 
     def commit(self, write: OutcomeWrite) -> None:
         self.commit_many([write])
