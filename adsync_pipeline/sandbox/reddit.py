@@ -31,12 +31,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adsync_pipeline.sandbox import reddit_api as api
 from adsync_pipeline.sandbox.reddit_admin import ADMIN_PREFIX, add_ad_account, admin_routes
 from adsync_pipeline.sandbox.reddit_faults import Faults, RateLimiter, Timing
 from adsync_pipeline.sandbox.reddit_spec import API_PREFIX, Policy, policy_for
 from adsync_pipeline.sandbox.reddit_state import SandboxState, now_iso
+from adsync_pipeline.sandbox.service_timer import ServiceTimer
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ, WRITE = "ads-campaign-management-read", "ads-campaign-management-write"
@@ -94,6 +96,21 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": status, "message": message}}, status_code=status)
 
 
+ARRIVED_AT = "adsync.arrived_at"
+
+
+def _stamp_arrival(app: ASGIApp) -> ASGIApp:
+    """`app`, noting in each request's scope when it reached the server."""
+
+    async def stamped(scope: Scope, receive: Receive, send: Send) -> None:
+        scope[ARRIVED_AT] = time.monotonic()
+        # Requests that arrived together are all stamped before any of them is served.
+        await asyncio.sleep(0)
+        await app(scope, receive, send)
+
+    return stamped
+
+
 class RedditSandbox:
     """State, configuration and ASGI app of one emulated Reddit."""
 
@@ -114,8 +131,11 @@ class RedditSandbox:
         self.limiter = RateLimiter()
         self.request_log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self._service_timer = ServiceTimer()
         self.restore_settings()
-        self.app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=ALL_METHODS)])
+        self.app = _stamp_arrival(
+            Starlette(routes=[Route("/{path:path}", self._dispatch, methods=ALL_METHODS)])
+        )
 
     # --- Python API used by tests and the admin endpoints ---------------------------------
 
@@ -185,17 +205,18 @@ class RedditSandbox:
             return await self._oauth(request, path.removeprefix("/api/v1/"))
         if not path.startswith(API_PREFIX + "/"):
             return error_response(404, "Not found.")
-        started = time.monotonic()
+        started = request.scope.get(ARRIVED_AT, time.monotonic())
         injected = self._injected_status()
         if injected:
             response = error_response(injected, "Injected fault.")
         else:
             response = await self._api(request, path.removeprefix(API_PREFIX))
-        # The injected latency is the call's whole service time: our own processing counts
-        # toward it, or a busy emulator would add its CPU time to every call it slows down.
-        remaining = self.faults.latency - (time.monotonic() - started)
-        if remaining > 0:
-            await asyncio.sleep(remaining)
+        # The injected latency is the call's whole service time, from the request's arrival:
+        # our own processing and the wait behind requests that arrived with it count toward
+        # it, as on a platform that serves them in parallel; otherwise a busy emulator would
+        # add its CPU time to every call it slows down.
+        if self.faults.latency > 0:
+            await self._service_timer.wait_until(started + self.faults.latency)
         return response
 
     def _injected_status(self) -> int | None:
