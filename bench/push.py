@@ -94,6 +94,17 @@ class Sandbox:
         ).raise_for_status()
         self.http.delete("/requests").raise_for_status()
 
+    def lone_call_ms(self, calls: int = 30) -> float:
+        """Median round trip of one call at a time (refused unauthenticated, after the
+        latency): how faithfully the sandbox keeps its latency, the floor under (a)."""
+        took = []
+        with httpx.Client(base_url=self.base) as client:
+            for _ in range(calls):
+                started = time.perf_counter()
+                client.get("/api/v3/me")
+                took.append(time.perf_counter() - started)
+        return statistics.median(took) * 1000
+
     def api_requests(self) -> list[dict[str, Any]]:
         log = self.http.get("/requests").json()
         entries = log["data"] if isinstance(log, dict) else log
@@ -182,6 +193,11 @@ def main() -> int:
 
         # (a) latency-bound -------------------------------------------------------------
         bound = critical_path_bound(args, args.latency)
+        sandbox.setup(latency=args.latency, time_scale=1.0, rate_limits=UNLIMITED)
+        print(
+            f"(a) sandbox round trip of a lone call at {args.latency * 1000:.0f} ms latency: "
+            f"median {sandbox.lone_call_ms():.2f} ms"
+        )
         walls, noop_walls, noop_writes, noop_calls = [], [], [], []
         for run in range(args.repeat):
             sandbox.setup(latency=args.latency, time_scale=1.0, rate_limits=UNLIMITED)
