@@ -823,6 +823,12 @@ class CampaignSetRepository:
         with self.db.engine.begin() as conn:
             self.write_entities(conn, entity_type, [(entity_id, changes)])
 
+    def update_entities(self, updates: dict[EntityType, list[tuple[int, dict[str, Any]]]]) -> None:
+        """`update_entity` for entities of several types, all in one transaction."""
+        with self.db.engine.begin() as conn:
+            for entity_type, rows in updates.items():
+                self.write_entities(conn, entity_type, rows)
+
     def write_entities(
         self,
         conn: Connection,

@@ -7,8 +7,11 @@
 Either way, once no other conflict of the entity is open, its fingerprint and status are
 recomputed from the new base: `synced` when local equals the platform, else `pending` and
 pushed now, so both choices leave the entity `synced` after a successful push. A deletion
-on the platform resolved with `platform` removes the entity locally; with `local` the
-entity forgets its platform id and is created again.
+on the platform is settled for the entity's live descendants too, because an ad group
+cannot move to another campaign nor an ad to another ad group: with `platform` the entity
+and its descendants are removed locally, with no call (what is left of them on Reddit hangs
+under a parent that is gone); with `local` they forget their platform ids and are created
+again. Open conflicts of the descendants are settled with it.
 
 An ad group's `keywords` conflict is settled on its keyword rows (the ad group's own fields
 are not involved): `platform` makes the rows what the platform lists, all `synced`;
@@ -22,7 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from adsync_pipeline.domain.fingerprint import fingerprint, fingerprint_of_fields, pushable_fields
-from adsync_pipeline.domain.model import AdGroup, Entity, EntityType, SyncStatus, entity_type_of
+from adsync_pipeline.domain.model import (
+    AdGroup,
+    Campaign,
+    Entity,
+    EntityType,
+    SyncStatus,
+    entity_type_of,
+)
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
 from adsync_pipeline.domain.reconcile import DELETED_FIELD, KEYWORDS, PUSHED, KeywordPull
 from adsync_pipeline.errors import AdsyncError, NotFoundError
@@ -79,7 +89,7 @@ def resolve_conflict(
     entity_type = EntityType(conflict.entity_type)
     entity = _entity(sets, conflict)
     if conflict.field == DELETED_FIELD:
-        status = _resolve_deletion(sets, entity_type, entity, use)
+        status = _resolve_deletion(sets, conflicts, entity_type, entity, use, resolved_by)
     elif conflict.field == KEYWORDS and isinstance(entity, AdGroup):
         status = _resolve_keywords(sets, conflicts, entity, conflict, use)
     else:
@@ -139,31 +149,59 @@ def _resolve_field(
 
 
 def _resolve_deletion(
-    sets: CampaignSetRepository, entity_type: EntityType, entity: Entity, use: str
+    sets: CampaignSetRepository,
+    conflicts: ConflictRepository,
+    entity_type: EntityType,
+    entity: Entity,
+    use: str,
+    resolved_by: str,
 ) -> SyncStatus:
     assert entity.id is not None
     if use == "platform":
-        sets.update_entity(
-            entity_type,
-            entity.id,
-            removed_at=utcnow(),
-            last_pushed_fingerprint=DELETED_FINGERPRINT,
-            sync_status=SyncStatus.SYNCED,
-        )
-        return SyncStatus.SYNCED
-    # Created again by the next push: nothing on the platform to update any more.
-    sets.update_entity(
-        entity_type,
-        entity.id,
-        platform_id=None,
-        platform_data=None,
-        last_pushed_fingerprint=None,
-        sync_status=SyncStatus.PENDING,
-        attempts=0,
-        next_attempt_at=None,
-        last_error=None,
-    )
-    return SyncStatus.PENDING
+        changes: dict[str, Any] = {
+            "removed_at": utcnow(),
+            "last_pushed_fingerprint": DELETED_FINGERPRINT,
+            "sync_status": SyncStatus.SYNCED,
+            "attempts": 0,
+            "next_attempt_at": None,
+            "last_error": None,
+        }
+    else:
+        # Created again by the next push: nothing on the platform to update any more.
+        changes = {
+            "platform_id": None,
+            "platform_data": None,
+            "last_pushed_fingerprint": None,
+            "sync_status": SyncStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": None,
+            "last_error": None,
+        }
+    descendants = [(entity_type_of(d), d.id) for d in _live_descendants(entity)]
+    updates: dict[EntityType, list[tuple[int, dict[str, Any]]]] = {}
+    for type_, id_ in [(entity_type, entity.id), *descendants]:
+        assert id_ is not None
+        updates.setdefault(type_, []).append((id_, changes))
+    sets.update_entities(updates)
+    for type_, id_ in descendants:
+        assert id_ is not None
+        for open_conflict in conflicts.list(entity=(type_.value, id_)):
+            conflicts.resolve(open_conflict.id, "local", resolved_by)
+    return SyncStatus.SYNCED if use == "platform" else SyncStatus.PENDING
+
+
+def _live_descendants(entity: Entity) -> list[Entity]:
+    groups = entity.ad_groups if isinstance(entity, Campaign) else []
+    if isinstance(entity, AdGroup):
+        groups = [entity]
+    found: list[Entity] = []
+    for group in groups:
+        if group is not entity:
+            if group.sync.removed:
+                continue
+            found.append(group)
+        found.extend(child for child in [*group.ads, *group.keywords] if not child.sync.removed)
+    return found
 
 
 def _resolve_keywords(

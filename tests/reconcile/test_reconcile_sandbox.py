@@ -228,3 +228,72 @@ def test_rejection_is_shown_but_not_compared(pushed: Make) -> None:
     ]
     # Kept in the stored raw JSON, but not a change of anything we manage.
     assert (result.pulled, result.conflicts, result.snapshot_changes) == (0, 0, 0)
+
+
+def test_deleted_campaign_kept_with_local_is_created_again_with_its_children(
+    pushed: Make,
+) -> None:
+    setup = pushed(campaigns=2, ad_groups=2, ads=2, keywords=2)
+    campaign = setup.load().campaigns[0]
+    # A field conflict on a child: settled with the parent, the child is created anew.
+    child = campaign.ad_groups[0].ads[0]
+    setup.edit("ads", child.sync.platform_id, name="Renamed on Reddit")
+    rename_locally(setup, EntityType.AD, child.id, "Renamed here")
+    old_ids = {
+        campaign.sync.platform_id,
+        *(g.sync.platform_id for g in campaign.ad_groups),
+        *(a.sync.platform_id for g in campaign.ad_groups for a in g.ads),
+    }
+    setup.delete("campaigns", campaign.sync.platform_id)
+    reconcile_account(setup.db, AD_ACCOUNT_ID)
+    conflicts = ConflictRepository(setup.db).list()
+    (deleted,) = [c for c in conflicts if c.entity_type == "campaign"]
+    assert [c.entity_type for c in conflicts if c is not deleted] == ["ad"]
+
+    resolution = resolve_conflict(setup.db, deleted.id, "local", "tester")
+
+    assert resolution.push is not None and not resolution.push.failed
+    again = setup.load().campaigns[0]
+    new_campaign = setup.platform("campaigns", again.sync.platform_id)
+    assert new_campaign["configured_status"] == "ACTIVE"
+    for group in again.ad_groups:
+        assert group.sync.platform_id not in old_ids
+        assert setup.platform("ad_groups", group.sync.platform_id)["campaign_id"] == (
+            again.sync.platform_id
+        )
+        for ad in group.ads:
+            assert ad.sync.platform_id not in old_ids
+            assert setup.platform("ads", ad.sync.platform_id)["ad_group_id"] == (
+                group.sync.platform_id
+            )
+            assert ad.sync.sync_status is SyncStatus.SYNCED
+        keywords = setup.platform("ad_groups", group.sync.platform_id)["targeting"]["keywords"]
+        assert sorted(keywords) == sorted(k.text for k in group.keywords)
+        assert all(k.sync.sync_status is SyncStatus.SYNCED for k in group.keywords)
+    assert again.ad_groups[0].ads[0].name == "Renamed here"
+    assert ConflictRepository(setup.db).list() == []
+    after = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (after.conflicts, after.deleted_on_platform) == (0, 0)
+
+
+def test_deleted_campaign_accepted_removes_its_children_locally_without_a_call(
+    pushed: Make,
+) -> None:
+    setup = pushed(campaigns=2, ad_groups=2, ads=1, keywords=1)
+    campaign = setup.load().campaigns[0]
+    setup.delete("campaigns", campaign.sync.platform_id)
+    reconcile_account(setup.db, AD_ACCOUNT_ID)
+    (conflict,) = ConflictRepository(setup.db).list()
+
+    resolution = resolve_conflict(setup.db, conflict.id, "platform", "tester")
+
+    assert resolution.sync_status is SyncStatus.SYNCED
+    removed = setup.load().campaigns[0]
+    entities = [removed, *removed.ad_groups]
+    entities += [child for g in removed.ad_groups for child in (*g.ads, *g.keywords)]
+    assert all(e.sync.removed and e.sync.sync_status is SyncStatus.SYNCED for e in entities)
+    setup.sandbox.sandbox.clear_requests()
+    setup.push()
+    assert [r for r in setup.sandbox.sandbox.requests() if r["method"] != "GET"] == []
+    after = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (after.conflicts, after.deleted_on_platform) == (0, 0)
