@@ -204,6 +204,18 @@ def test_new_ad_copy_on_platform_reads_only_that_post_and_is_pulled(pushed: Make
     assert reconcile_account(setup.db, AD_ACCOUNT_ID).other_calls == 0
 
 
+def test_click_url_edited_on_platform_is_pulled_as_the_final_url(pushed: Make) -> None:
+    setup = pushed()
+    ad = setup.load().campaigns[0].ad_groups[0].ads[0]
+    setup.edit("ads", ad.sync.platform_id, click_url="https://example.com/winter")
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.pulled, result.conflicts) == (1, 0)
+    assert setup.load().campaigns[0].ad_groups[0].ads[0].final_url == ("https://example.com/winter")
+    assert reconcile_account(setup.db, AD_ACCOUNT_ID).pulled == 0
+
+
 def test_a_deleted_ad_group_does_not_read_as_a_smaller_campaign_budget(pushed: Make) -> None:
     setup = pushed(ad_groups=2)
     group = setup.load().campaigns[0].ad_groups[1]

@@ -467,12 +467,14 @@ def ad_group_fields_from_reddit(data: Payload) -> Payload:
 def ad_fields_from_reddit(ad: Payload, post: Payload) -> Payload:
     content = (post.get("content") or [{}])[0]
     cta = content.get("call_to_action")
+    # A click goes to the ad's click_url: that, not the post's destination, is where the ad
+    # leads, and it is what changes when someone edits only the ad in Ads Manager.
     fields: Payload = {
         "name": ad["name"],
         "status": status_from_reddit(ad["configured_status"]),
         "headline": post.get("headline"),
         "description": post.get("body") or "",
-        "final_url": content.get("destination_url") or ad.get("click_url"),
+        "final_url": ad.get("click_url") or content.get("destination_url"),
         "display_url": content.get("display_url"),
         "call_to_action": _CALLS_TO_ACTION_BACK.get(cta, cta),
     }
