@@ -194,13 +194,27 @@ def list_accounts(as_json: bool) -> None:
 
 @accounts.command("revoke")
 @click.argument("account", type=int)
+@click.option(
+    "--local-only",
+    is_flag=True,
+    help="Forget the tokens here without asking Reddit (when it cannot be reached). The grant "
+    "stays valid at Reddit until it is revoked there, in the user's app preferences.",
+)
 @click.option("--json", "as_json", is_flag=True)
-def revoke(account: int, as_json: bool) -> None:
+def revoke(account: int, local_only: bool, as_json: bool) -> None:
     """Revoke the connection at Reddit and forget its tokens here."""
-    repo = _repository(needs_vault=True)
+    repo = _repository(needs_vault=not local_only)
     record = repo.get(account)
     if record.revoked_at is None and record.has_tokens:
-        tokens = repo.load_tokens(account)
-        asyncio.run(RedditOAuth(reddit_settings()).revoke(tokens.refresh_token))
+        if not local_only:
+            tokens = repo.load_tokens(account)
+            try:
+                asyncio.run(RedditOAuth(reddit_settings()).revoke(tokens.refresh_token))
+            except RedditApiError as exc:
+                raise UserError(
+                    f"Reddit did not revoke the grant of account {account} ({exc}); its tokens "
+                    "are kept here. Run it again later, or with --local-only to forget them "
+                    "here anyway."
+                ) from exc
         repo.mark_revoked(account)
     show_account(repo.get(account), as_json)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,39 @@ def test_connect_with_two_accounts_and_no_answer_names_them(
     assert f"several ad accounts ({ACCOUNT}, {SECOND_ACCOUNT}); pass --account-id" in err
     assert "Traceback" not in err
     assert_no_secret(out + err + url, reddit_sandbox)
+
+
+def test_revoke_when_reddit_cannot_be_reached_keeps_tokens_unless_local_only(
+    reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
+) -> None:
+    runner = CliRunner()
+    add = runner.invoke(
+        cli,
+        ["accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN]
+        + ["--json"],
+        env=cli_env,
+    )
+    account = str(json.loads(add.output)["id"])
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        unreachable = {
+            **cli_env,
+            "ADSYNC_REDDIT_AUTH_URL": f"http://127.0.0.1:{closed.getsockname()[1]}",
+        }
+
+    refused = runner.invoke(cli, ["accounts", "revoke", account], env=unreachable)
+
+    assert refused.exit_code != 0
+    assert "--local-only" in str(refused.exception) and "kept here" in str(refused.exception)
+    listed = json.loads(runner.invoke(cli, ["accounts", "list", "--json"], env=cli_env).output)
+    assert listed[0]["has_tokens"] and listed[0]["revoked_at"] is None
+
+    local = runner.invoke(
+        cli, ["accounts", "revoke", account, "--local-only", "--json"], env=unreachable
+    )
+
+    assert local.exit_code == 0, local.output
+    assert json.loads(local.output)["revoked_at"]
+    # Reddit was not asked: the grant is still valid there.
+    oauth = reddit_sandbox.state.snapshot()["oauth"]
+    assert not oauth["refresh_tokens"][REFRESH_TOKEN].get("revoked")
