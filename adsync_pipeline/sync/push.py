@@ -1,9 +1,11 @@
 """Apply a campaign set to its platform: plan (pure), then apply (all effects).
 
 Order and safety rules (ARCHITECTURE.md, principles 2-6):
-- parents before children, level by level; siblings concurrently, bounded;
-- an intent row is committed before every create, and each platform id is committed in its
-  own transaction right after its call, so a killed process never loses an id;
+- parents before children: an op starts once its parent's op has settled; everything that
+  is ready runs concurrently, bounded;
+- an intent row is committed before every create (the creates under one parent share a
+  commit), and each platform id is committed right after its call, before any call under
+  it, so a killed process never loses an id;
 - a create whose outcome is unknown is resolved by looking the entity up by name under its
   parent, at once and again at the start of the next push: never a blind second create;
 - every entity ends synced, failed (with its error and next attempt) or skipped (why).
@@ -14,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import (
@@ -64,6 +67,7 @@ from adsync_pipeline.sync.results import EntityOutcome, PushResult
 from adsync_pipeline.sync.retry_policy import next_attempt_at, retry_base_from_env
 
 KeyPath = tuple[str, ...]
+Parent = tuple[EntityType, KeyPath] | None
 AnyEntity = Campaign | AdGroup | Ad | Keyword
 Index = dict[tuple[EntityType, KeyPath], AnyEntity]
 # (entities done, entities in the plan, the outcome just recorded)
@@ -188,6 +192,8 @@ class PushEngine:
         # Create intents committed for this level, by entity, until their outcome settles them.
         self._intents: dict[tuple[EntityType, int], int] = {}
         self._events: list[EventRow] = []
+        # The intents of the creates under each parent, committed once for all of them.
+        self._intent_batches: dict[Parent, asyncio.Future[None]] = {}
         self._writer = LedgerWriter(self.ledger)
 
     async def push(self, set_id: int) -> PushResult:
@@ -312,28 +318,58 @@ class PushEngine:
     # Apply ------------------------------------------------------------------------------
 
     async def _apply(self, plan: Plan, index: Index, result: PushResult) -> None:
+        """Each op starts once its parent's op has settled (the parent's id committed), not
+        once the parent's whole level has: no slot idles while a level's last calls finish.
+        The creates under one parent have their intents committed together, before any of
+        them is sent."""
         semaphore = asyncio.Semaphore(self.options.concurrency)
-        for level in plan.levels():
-            await self._record_intents(level, index)
-            keyword_ops: dict[KeyPath, list[PlannedOp]] = defaultdict(list)
-            tasks = []
-            for op in level:
-                if op.entity_type is EntityType.KEYWORD and op.parent_key_path is not None:
-                    keyword_ops[op.parent_key_path].append(op)
-                else:
-                    tasks.append(self._run_op(op, index, semaphore, result))
-            for group_path, ops in keyword_ops.items():
-                tasks.append(self._run_keyword_ops(group_path, ops, index, semaphore, result))
-            await asyncio.gather(*tasks)
+        settled = {(op.entity_type, op.key_path): asyncio.Event() for op in plan.ops}
+        creates: dict[Parent, list[PlannedOp]] = defaultdict(list)
+        keyword_ops: dict[KeyPath, list[PlannedOp]] = defaultdict(list)
+        tasks = []
+        for op in plan.ops:
+            if op.op is OpKind.CREATE and op.entity_type is not EntityType.KEYWORD:
+                creates[parent_of(op)].append(op)
+            if op.entity_type is EntityType.KEYWORD and op.parent_key_path is not None:
+                keyword_ops[op.parent_key_path].append(op)
+            else:
+                run = self._run_op(op, index, semaphore, result)
+                tasks.append(self._after_parent(parent_of(op), [op], run, settled, creates, index))
+        for group_path, ops in keyword_ops.items():
+            run = self._run_keyword_ops(group_path, ops, index, semaphore, result)
+            parent = (EntityType.AD_GROUP, group_path)
+            tasks.append(self._after_parent(parent, ops, run, settled, creates, index))
+        await asyncio.gather(*tasks)
 
-    async def _record_intents(self, level: list[PlannedOp], index: Index) -> None:
-        """One commit records the intents of every create this level will attempt."""
+    async def _after_parent(
+        self,
+        parent: Parent,
+        ops: list[PlannedOp],
+        run: Coroutine[Any, Any, None],
+        settled: dict[tuple[EntityType, KeyPath], asyncio.Event],
+        creates: dict[Parent, list[PlannedOp]],
+        index: Index,
+    ) -> None:
+        try:
+            if parent in settled:
+                await settled[parent].wait()
+            batch = self._intent_batches.get(parent)
+            if batch is None:
+                batch = asyncio.ensure_future(self._record_intents(creates[parent], index))
+                self._intent_batches[parent] = batch
+            await batch
+            await run
+        finally:
+            run.close()  # never awaited when waiting failed: no "never awaited" warning
+            for op in ops:
+                settled[(op.entity_type, op.key_path)].set()
+
+    async def _record_intents(self, siblings: list[PlannedOp], index: Index) -> None:
+        """One commit records the intents of every create under one parent."""
         creates = [
             op
-            for op in level
-            if op.op is OpKind.CREATE
-            and op.entity_type is not EntityType.KEYWORD
-            and op.entity_id is not None
+            for op in siblings
+            if op.entity_id is not None
             and (op.entity_type, op.entity_id) not in self._unresolved
             and not self._is_blocked(op, index)
         ]
