@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 import adsync_pipeline.cli.accounts  # noqa: F401  (attaches the group to `cli`)
 from adsync_pipeline.cli.base import cli
@@ -49,6 +49,13 @@ def cli_env(reddit_sandbox: RunningSandbox, tmp_path: Path) -> dict[str, str]:
     }
 
 
+ADD = ["accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN]
+
+
+def add_account(runner: CliRunner, env: dict[str, str]) -> Result:
+    return runner.invoke(cli, [*ADD, "--json"], env=env, catch_exceptions=False)
+
+
 def secrets_of(sandbox: RunningSandbox) -> list[str]:
     """Every token the sandbox ever issued, plus the client secret."""
     oauth = sandbox.state.snapshot()["oauth"]
@@ -66,13 +73,7 @@ def test_add_list_revoke_never_show_tokens(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     runner = CliRunner()
-    add = runner.invoke(
-        cli,
-        ["accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN]
-        + ["--json"],
-        env=cli_env,
-        catch_exceptions=False,
-    )
+    add = add_account(runner, cli_env)
     assert add.exit_code == 0, add.output
     added = json.loads(add.output)
     assert added["platform_account_id"] == ACCOUNT and added["has_tokens"]
@@ -98,11 +99,7 @@ def test_add_with_a_revoked_token_fails_clearly(
 ) -> None:
     with reddit_sandbox.state.writing() as data:
         data["oauth"]["refresh_tokens"][REFRESH_TOKEN]["revoked"] = True
-    result = CliRunner().invoke(
-        cli,
-        ["accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN],
-        env=cli_env,
-    )
+    result = CliRunner().invoke(cli, ADD, env=cli_env)
     assert result.exit_code != 0
     assert "rejected the refresh token" in str(result.exception)
     assert REFRESH_TOKEN not in str(result.exception) + result.output
@@ -227,13 +224,7 @@ def test_revoke_when_reddit_cannot_be_reached_keeps_tokens_unless_local_only(
     reddit_sandbox: RunningSandbox, cli_env: dict[str, str]
 ) -> None:
     runner = CliRunner()
-    add = runner.invoke(
-        cli,
-        ["accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN]
-        + ["--json"],
-        env=cli_env,
-    )
-    account = str(json.loads(add.output)["id"])
+    account = str(json.loads(add_account(runner, cli_env).output)["id"])
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         unreachable = {
