@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -150,11 +151,18 @@ def main() -> int:
     # call), and (b) would then measure our CPU instead of our pacing.
     parser.add_argument("--time-scale", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (c); medians")
+    parser.add_argument(
+        "--database-url",
+        help="the store to push from (default: a new SQLite file); e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="adsync-bench-"))
     sandbox = Sandbox()
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
+    db_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    # Set names of their own: on a reused database, a re-import would make (a) a no-op.
+    tag = uuid.uuid4().hex[:8]
     os.environ.update(
         {
             "ADSYNC_DATABASE_URL": db_url,
@@ -188,7 +196,8 @@ def main() -> int:
         entities = args.campaigns * args.groups * (1 + args.ads) + args.campaigns
         print(
             f"set: {args.campaigns} campaigns x {args.groups} ad groups x {args.ads} ads "
-            f"= {entities} entities; concurrency {args.concurrency}"
+            f"= {entities} entities; concurrency {args.concurrency}; store "
+            f"{db.engine.dialect.name}"
         )
 
         # (a) latency-bound -------------------------------------------------------------
@@ -201,7 +210,7 @@ def main() -> int:
         walls, noop_walls, noop_writes, noop_calls = [], [], [], []
         for run in range(args.repeat):
             sandbox.setup(latency=args.latency, time_scale=1.0, rate_limits=UNLIMITED)
-            set_id = import_set(db, f"Latency set {run}", args)
+            set_id = import_set(db, f"Latency set {run} {tag}", args)
             wall, result = push(db, set_id, args.concurrency)
             if result.failed:
                 failures.append(f"(a) run {run}: {result.failed} entities failed")
@@ -235,7 +244,7 @@ def main() -> int:
 
         # (b) rate-limit-bound ----------------------------------------------------------
         sandbox.setup(latency=0.0, time_scale=args.time_scale, rate_limits={})
-        set_id = import_set(db, "Rate-limited set", args)
+        set_id = import_set(db, f"Rate-limited set {tag}", args)
         wall, result = push(db, set_id, args.concurrency)
         requests = sandbox.api_requests()
         writes = writes_of(requests)
