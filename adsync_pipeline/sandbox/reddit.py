@@ -38,7 +38,6 @@ from adsync_pipeline.sandbox.reddit_admin import ADMIN_PREFIX, add_ad_account, a
 from adsync_pipeline.sandbox.reddit_faults import Faults, RateLimiter, Timing
 from adsync_pipeline.sandbox.reddit_spec import API_PREFIX, Policy, policy_for
 from adsync_pipeline.sandbox.reddit_state import SandboxState, now_iso
-from adsync_pipeline.sandbox.service_timer import ServiceTimer
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 READ, WRITE = "ads-campaign-management-read", "ads-campaign-management-write"
@@ -131,7 +130,6 @@ class RedditSandbox:
         self.limiter = RateLimiter()
         self.request_log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
-        self._service_timer = ServiceTimer()
         self.restore_settings()
         self.app = _stamp_arrival(
             Starlette(routes=[Route("/{path:path}", self._dispatch, methods=ALL_METHODS)])
@@ -215,8 +213,9 @@ class RedditSandbox:
         # our own processing and the wait behind requests that arrived with it count toward
         # it, as on a platform that serves them in parallel; otherwise a busy emulator would
         # add its CPU time to every call it slows down.
-        if self.faults.latency > 0:
-            await self._service_timer.wait_until(started + self.faults.latency)
+        remaining = self.faults.latency - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
         return response
 
     def _injected_status(self) -> int | None:
