@@ -7,7 +7,7 @@ form), so reconciliation compares values by plain equality.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,10 +52,16 @@ class PlatformPoller(Protocol):
     platform: str
 
     async def snapshot_account(
-        self, account_id: str, *, known: Mapping[str, Fields] | None = None
+        self,
+        account_id: str,
+        *,
+        known: Mapping[str, Fields] | None = None,
+        own_ad_groups: Collection[str] | None = None,
     ) -> AccountSnapshot:
         """The whole ad account. `known` holds creative payloads seen before, by id (on
-        Reddit: posts, whose copy is immutable), so they are not fetched again."""
+        Reddit: posts, whose copy is immutable), so they are not fetched again.
+        `own_ad_groups`: the platform ids of our ad groups, where a campaign's fields are
+        rebuilt from its ad groups (Reddit budgets): others' groups are left out of them."""
         ...
 
     def known_creatives(

@@ -221,11 +221,19 @@ async def take_snapshot_async(
         ad_account_id=account.id,
         platform=account.platform,
     )
+    own_ad_groups = {
+        entity.sync.platform_id
+        for campaign_set in ledger
+        for _, entity in _walk(campaign_set)
+        if isinstance(entity, AdGroup) and entity.sync.platform_id
+    }
     async with opener(db, account, recorder) as poller:
         previous = (row.raw for row in snapshots.rows(account.id, EntityType.AD.value))
         known = poller.known_creatives(previous, ours)
         with entity_context("ad_account", account.platform_account_id, "snapshot"):
-            snapshot = await poller.snapshot_account(account.platform_account_id, known=known)
+            snapshot = await poller.snapshot_account(
+                account.platform_account_id, known=known, own_ad_groups=own_ad_groups
+            )
     changes = snapshots.replace(account.id, _rows(snapshot), result.fetched_at)
     result.fetched = len(snapshot.all())
     result.by_type = {t.value: len(entities) for t, entities in snapshot.entities.items()}

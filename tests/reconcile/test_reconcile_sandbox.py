@@ -227,6 +227,26 @@ def test_a_deleted_ad_group_does_not_read_as_a_smaller_campaign_budget(pushed: M
     assert setup.load().campaigns[0].budget.amount == Decimal("50")
 
 
+def test_an_ad_group_added_in_ads_manager_is_not_part_of_our_campaign_budget(
+    pushed: Make,
+) -> None:
+    setup = pushed(ad_groups=2)
+    campaign = setup.load().campaigns[0]
+    ours = setup.platform("ad_groups", campaign.ad_groups[0].sync.platform_id)
+    with setup.sandbox.state.writing() as data:
+        data["ad_groups"]["9999000000000000001"] = {
+            **ours,
+            "id": "9999000000000000001",
+            "name": "Added in Ads Manager",
+            "goal_value": ours["goal_value"] * 10,
+        }
+
+    result = reconcile_account(setup.db, AD_ACCOUNT_ID)
+
+    assert (result.pulled, result.conflicts) == (0, 0)
+    assert setup.load().campaigns[0].budget.amount == campaign.budget.amount
+
+
 def test_rejection_is_shown_but_not_compared(pushed: Make) -> None:
     setup = pushed()
     ad = setup.load().campaigns[0].ad_groups[0].ads[0]

@@ -11,14 +11,15 @@ legacy, caps it at 1,000 posts and 100 per page, and it lists organic posts too,
 large account it would cost more calls than it saves and still miss posts.
 
 Budgets: adsync keeps a campaign's budget as shares on its ad groups (see `mapping.py`), so a
-campaign's budget (and schedule) is rebuilt from its live ad groups.
+campaign's budget (and schedule) is rebuilt from its live ad groups: from our own only, when
+the caller names them, since an ad group added in Ads Manager holds no share of ours.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +82,11 @@ class RedditPoller:
         self.concurrency = concurrency
 
     async def snapshot_account(
-        self, account_id: str, *, known: Mapping[str, Fields] | None = None
+        self,
+        account_id: str,
+        *,
+        known: Mapping[str, Fields] | None = None,
+        own_ad_groups: Collection[str] | None = None,
     ) -> AccountSnapshot:
         snapshot = AccountSnapshot(platform=self.platform, account_id=account_id)
         campaigns = await self._list(snapshot, "campaigns", self.ads.list_campaigns(account_id))
@@ -90,7 +95,8 @@ class RedditPoller:
         posts = await self._posts(snapshot, ads, known or {})
         groups_by_campaign: dict[str, list[Fields]] = defaultdict(list)
         for group in groups:
-            groups_by_campaign[str(group.get("campaign_id"))].append(group)
+            if own_ad_groups is None or str(group.get("id")) in own_ad_groups:
+                groups_by_campaign[str(group.get("campaign_id"))].append(group)
         snapshot.entities = {
             EntityType.CAMPAIGN: [
                 _campaign(c, groups_by_campaign.get(str(c["id"]), [])) for c in campaigns
