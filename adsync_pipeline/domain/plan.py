@@ -4,7 +4,8 @@
 and returns ordered operations; the applier performs them. A dry run is the plan itself.
 
 Rules, in order of precedence for one entity:
-- open conflict → skip (a person must resolve it first);
+- open conflict → skip (a person must resolve it first); a keyword whose ad group has one
+  is skipped too, since writing it sends the group's whole targeting;
 - failed and given up (attempts >= MAX_ATTEMPTS) → skip, unless `include_given_up`;
 - failed and its retry not yet due → skip, unless `force`;
 - removed (itself or an ancestor): with a platform id → delete, once; without → noop;
@@ -195,6 +196,10 @@ def _plan_keyword(
     if op.op is OpKind.DELETE and removed:
         # The keyword list goes with the ad group's targeting: no call of its own.
         return replace(op, op=OpKind.NOOP, reason=f"removed with ad group {group.key!r}")
+    if op.is_write and group.sync.sync_status is SyncStatus.CONFLICT:
+        # Writing a keyword sends the group's whole targeting: it would overwrite the
+        # platform's side of the group's conflict (its keyword list or another field).
+        return replace(op, op=OpKind.SKIP, reason=f"{REASON_CONFLICT} on ad group {group.key!r}")
     return op
 
 

@@ -14,8 +14,11 @@ under a parent that is gone); with `local` they forget their platform ids and ar
 again. Open conflicts of the descendants are settled with it.
 
 An ad group's `keywords` conflict is settled on its keyword rows (the ad group's own fields
-are not involved): `platform` makes the rows what the platform lists, all `synced`;
-`local` releases the rows held back by the conflict, and the push writes the local list.
+are not involved): `platform` makes the rows the conflict recorded what the platform lists,
+`synced`, while keywords added or removed locally since the conflict opened are later edits,
+kept and pushed; `local` releases the rows held back by the conflict, and the push writes the
+local list. While such a conflict is open no keyword of the group is written: that would send
+the group's whole targeting over the platform's side.
 """
 
 from __future__ import annotations
@@ -217,12 +220,21 @@ def _resolve_keywords(
     if use == "platform":
         remote = set(conflict.remote or ())
         live = {k.text for k in group.keywords if not k.sync.removed}
-        take_keywords(sets, set_id, group, KeywordPull(tuple(remote - live), tuple(live - remote)))
+        # The platform's list wins over the local side the conflict recorded. Keywords added
+        # or removed locally since are later edits: kept, and pushed.
+        recorded = set(conflict.local) if conflict.local is not None else live
+        removed_since = recorded - live
+        pull = KeywordPull(tuple(remote - live - removed_since), tuple((live & recorded) - remote))
+        take_keywords(sets, set_id, group, pull)
         group = _entity(sets, conflict)
         assert isinstance(group, AdGroup)
         for keyword in group.keywords:
             assert keyword.id is not None
-            if keyword.sync.removed:
+            on_platform = keyword.text in remote
+            if on_platform == keyword.sync.removed:
+                # A later edit the platform does not have yet: the push sends it.
+                settled: dict[str, Any] = {"sync_status": SyncStatus.PENDING, "attempts": 0}
+            elif keyword.sync.removed:
                 settled = {"sync_status": SyncStatus.SYNCED}
                 if keyword.sync.platform_id is not None:
                     settled["last_pushed_fingerprint"] = DELETED_FINGERPRINT
@@ -250,5 +262,12 @@ def _resolve_keywords(
     else:
         status = SyncStatus.PENDING
     sets.update_entity(EntityType.AD_GROUP, group.id, sync_status=status)
-    # `local`: the push writes the local list over the platform's.
-    return SyncStatus.PENDING if use == "local" and not others_open else status
+    if others_open:
+        return status
+    # `local`: the push writes the local list over the platform's; `platform`: it sends the
+    # local edits made since the conflict opened, if any.
+    group = _entity(sets, conflict)
+    assert isinstance(group, AdGroup)
+    if use == "local" or any(keyword_writes_pending(k) for k in group.keywords):
+        return SyncStatus.PENDING
+    return status

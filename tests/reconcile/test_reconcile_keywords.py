@@ -190,6 +190,58 @@ def test_keyword_conflict_resolved_with_local_pushes_the_local_list(pushed: Make
     assert (again.pulled, again.merged, again.conflicts, again.local_only) == (0, 0, 0, 0)
 
 
+def test_keyword_added_locally_while_a_keyword_conflict_is_open_waits_for_it(
+    pushed: Make,
+) -> None:
+    setup = pushed(keywords=2)
+    conflict_id = open_keyword_conflict(setup)
+    add_keyword_locally(setup, "added meanwhile")
+
+    held = run_push(setup.db, setup.set_id)
+
+    group = group_of(setup)
+    assert platform_keywords(setup, group) == ["kw 1"]  # the platform's side is kept
+    added = next(k for k in group.keywords if k.text == "added meanwhile")
+    assert added.sync.sync_status is SyncStatus.PENDING
+    assert any("conflict" in (o.message or "") for o in held.outcomes if o.status == "skipped")
+    resolve_conflict(setup.db, conflict_id, "local", "tester")
+    assert platform_keywords(setup, group) == ["KW 0", "added meanwhile", "kw 1"]
+
+
+def test_platform_side_chosen_keeps_a_keyword_added_locally_since(pushed: Make) -> None:
+    setup = pushed(keywords=2)
+    conflict_id = open_keyword_conflict(setup)
+    add_keyword_locally(setup, "added meanwhile")
+
+    resolve_conflict(setup.db, conflict_id, "platform", "tester")
+
+    group = group_of(setup)
+    # The person chose Reddit's list over the conflicting edit, not over a later addition.
+    assert live_texts(group) == ["added meanwhile", "kw 1"]
+    assert platform_keywords(setup, group) == ["added meanwhile", "kw 1"]
+    assert all(k.sync.sync_status is SyncStatus.SYNCED for k in group.keywords)
+    again = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (again.pulled, again.merged, again.conflicts, again.local_only) == (0, 0, 0, 0)
+
+
+def test_platform_side_chosen_keeps_a_keyword_removed_locally_since(pushed: Make) -> None:
+    setup = pushed(keywords=2)
+    conflict_id = open_keyword_conflict(setup)
+    doc = setup.load()
+    doc.campaigns[0].ad_groups[0].keywords = [
+        k for k in doc.campaigns[0].ad_groups[0].keywords if k.text != "kw 1"
+    ]
+    CampaignSetRepository(setup.db).import_set(doc)
+
+    resolve_conflict(setup.db, conflict_id, "platform", "tester")
+
+    group = group_of(setup)
+    assert live_texts(group) == []
+    assert platform_keywords(setup, group) == []
+    again = reconcile_account(setup.db, AD_ACCOUNT_ID)
+    assert (again.pulled, again.merged, again.conflicts, again.local_only) == (0, 0, 0, 0)
+
+
 # --- the pure comparison ---------------------------------------------------------------------
 
 
