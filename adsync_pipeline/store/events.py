@@ -95,15 +95,23 @@ class EventRepository:
             return {(entity, key) for entity, key in session.execute(query)}
 
     def progress(self, sync_request_id: int) -> RequestProgress:
+        """Counts of the request's latest run: when several runs served it (one refused or
+        killed, then another), the latest one's plan is the total its counts go against."""
         status = SyncEvent.payload["status"].as_string()
+        of_request = SyncEvent.sync_request_id == sync_request_id
         with self.db.sessions() as session:
+            latest = session.execute(
+                select(SyncEvent.run_id)
+                .where(of_request, SyncEvent.event_type == START)
+                .order_by(SyncEvent.id.desc())
+                .limit(1)
+            ).first()
+            if latest is not None:
+                of_request = of_request & (SyncEvent.run_id == latest.run_id)
             counts = dict(
                 session.execute(
                     select(status, func.count())
-                    .where(
-                        SyncEvent.sync_request_id == sync_request_id,
-                        SyncEvent.event_type == PROGRESS,
-                    )
+                    .where(of_request, SyncEvent.event_type == PROGRESS)
                     .group_by(status)
                 ).all()
             )
@@ -111,10 +119,7 @@ class EventRepository:
                 event_type: payload
                 for event_type, payload in session.execute(
                     select(SyncEvent.event_type, SyncEvent.payload)
-                    .where(
-                        SyncEvent.sync_request_id == sync_request_id,
-                        SyncEvent.event_type.in_((START, COMPLETE)),
-                    )
+                    .where(of_request, SyncEvent.event_type.in_((START, COMPLETE)))
                     .order_by(SyncEvent.id)
                 )
             }

@@ -51,6 +51,30 @@ def test_events_after_filters_and_progress_counts(database: Database):
     assert (progress.total, progress.complete) == (4, complete)
 
 
+def test_progress_of_a_request_served_by_two_runs_is_the_latest_runs(database: Database):
+    set_id = (
+        CampaignSetRepository(database)
+        .import_set(parse_json(EXAMPLE.read_text(), "seed"))
+        .campaign_set_id
+    )
+    job = request_sync(database, set_id, "t")
+    log = SyncLogRepository(database)
+    # The first run is killed after three of its four entities...
+    log.add_event(set_id, "sync-start", {"total": 4, "writes": 4}, "first", job)
+    for n, status in enumerate(["synced", "synced", "failed"]):
+        payload = {"entity": "ad", "key": f"a/b/{n}", "status": status}
+        log.add_event(set_id, "sync-progress", payload, "first", job)
+    # ...and the next run plans what is left: the failed one and the one never reached.
+    log.add_event(set_id, "sync-start", {"total": 2, "writes": 2}, "second", job)
+    last = {"entity": "ad", "key": "a/b/3", "status": "synced"}
+    log.add_event(set_id, "sync-progress", last, "second", job)
+
+    progress = EventRepository(database).progress(job)
+
+    assert (progress.synced, progress.failed, progress.total) == (1, 0, 2)
+    assert progress.complete is None
+
+
 def test_job_total_comes_from_sync_start_and_is_estimated_only_before_it(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ):
