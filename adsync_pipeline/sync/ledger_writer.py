@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,19 +81,33 @@ class LedgerWriter:
             self.ledger.commit_many([job.write for job in batch if job.write is not None])
         except Exception as exc:
             if len(batch) == 1:
-                batch[0].future.set_exception(exc)
+                _settle(batch[0].future, error=exc)
                 return
             # One bad outcome must not sink the others: commit them one by one.
             for job in batch:
                 self._flush([job])
             return
         for job in batch:
-            job.future.set_result(None)
+            _settle(job.future)
 
     @staticmethod
     def _run_call(job: _Job) -> None:
         assert job.call is not None
         try:
-            job.future.set_result(job.call())
+            result = job.call()
         except Exception as exc:
-            job.future.set_exception(exc)
+            _settle(job.future, error=exc)
+            return
+        _settle(job.future, result)
+
+
+def _settle(future: Future[Any], result: Any = None, *, error: Exception | None = None) -> None:
+    """Hand a job's outcome to its waiter. A waiter cancelled meanwhile (its push was
+    stopped) cancels its future; the work was done all the same, and the thread goes on."""
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except InvalidStateError:
+        pass

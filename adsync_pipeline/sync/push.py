@@ -339,7 +339,17 @@ class PushEngine:
             run = self._run_keyword_ops(group_path, ops, index, semaphore, result)
             parent = (EntityType.AD_GROUP, group_path)
             tasks.append(self._after_parent(parent, ops, run, settled, creates, index))
-        await asyncio.gather(*tasks)
+        running = [asyncio.ensure_future(task) for task in tasks]
+        try:
+            await asyncio.gather(*running)
+        except BaseException:
+            # Something outside the platform broke (the store, say): stop the other calls
+            # rather than let them run on against a closed ledger. Open intents cover any
+            # create cut short; the next push looks them up.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
 
     async def _after_parent(
         self,

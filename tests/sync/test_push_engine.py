@@ -283,3 +283,32 @@ def test_breaker_opens_refuses_then_probes_and_closes(database: Database):
     assert recovered.refused is None
     assert healthy.calls["probe"] == 1
     assert log.breaker("reddit", account.id).state == "closed"
+
+
+def test_a_store_failure_stops_the_push_and_its_other_calls(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+):
+    set_id = CampaignSetRepository(database).import_set(
+        generate_campaign_set(20, ad_groups=2, ads=2)
+    ).campaign_set_id
+    adapter = FakeAdapter(latency=0.01)
+    commit_many = PushLedger.commit_many
+    commits = 0
+
+    def failing_commit(self: PushLedger, writes: list) -> None:
+        nonlocal commits
+        commits += 1
+        if commits >= 5:
+            raise RuntimeError("the store went away")
+        commit_many(self, writes)
+
+    monkeypatch.setattr(PushLedger, "commit_many", failing_commit)
+
+    with pytest.raises(RuntimeError, match="the store went away"):
+        push(database, adapter, set_id)
+
+    calls_at_failure = writes(adapter)
+    assert calls_at_failure < 20 + 40 + 80  # the rest were never sent
+    # The other calls were cancelled, not left running against a closed ledger.
+    asyncio.run(asyncio.sleep(0.05))
+    assert writes(adapter) == calls_at_failure
