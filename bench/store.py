@@ -14,62 +14,43 @@ import time
 from pathlib import Path
 
 from adsync_pipeline.imports import read_campaign_set
+from adsync_pipeline.imports.csv_format import ALL_COLUMNS
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
 
 LOAD_BAR_SECONDS = 1.0
-COLUMNS = [
-    "set_name",
-    "platform",
-    "ad_account_id",
-    "campaign_key",
-    "campaign_name",
-    "objective",
-    "budget_type",
-    "budget_amount",
-    "ad_group_key",
-    "ad_group_name",
-    "bid_strategy",
-    "bid_amount",
-    "subreddits",
-    "devices",
-    "keywords",
-    "ad_key",
-    "ad_name",
-    "headline",
-    "final_url",
-]
 
 
 def write_csv(path: Path, campaigns: int, groups: int, ads: int) -> None:
+    # The importer's own column list: a renamed column fails here, not silently.
     with path.open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(COLUMNS)
+        writer = csv.DictWriter(out, fieldnames=ALL_COLUMNS)
+        writer.writeheader()
         for c in range(campaigns):
             for g in range(groups):
                 for a in range(ads):
                     writer.writerow(
-                        [
-                            "Bench set",
-                            "reddit",
-                            "t2_bench",
-                            f"c{c}",
-                            f"Campaign {c}",
-                            "consideration",
-                            "daily",
-                            "100.00",
-                            f"g{g}",
-                            f"Ad group {c}.{g}",
-                            "manual_cpc",
-                            "0.85",
-                            "python;programming",
-                            "mobile;desktop",
-                            "learn python;python course|phrase",
-                            f"a{a}",
-                            f"Ad {c}.{g}.{a}",
-                            "Learn Python the fun way",
-                            f"https://example.com/{c}/{g}/{a}",
-                        ]
+                        {
+                            "set_name": "Bench set",
+                            "platform": "reddit",
+                            "ad_account_id": "t2_bench",
+                            "campaign_key": f"c{c}",
+                            "campaign_name": f"Campaign {c}",
+                            "objective": "consideration",
+                            "budget_type": "daily",
+                            "budget_amount": "100.00",
+                            "ad_group_key": f"g{g}",
+                            "ad_group_name": f"Ad group {c}.{g}",
+                            "bid_strategy": "manual_cpc",
+                            "bid_amount": "0.85",
+                            "subreddits": "python;programming",
+                            "devices": "mobile;desktop",
+                            "keywords": "learn python;python course|phrase",
+                            "ad_key": f"a{a}",
+                            "ad_name": f"Ad {c}.{g}.{a}",
+                            "headline": "Learn Python the fun way",
+                            "final_url": f"https://example.com/{c}/{g}/{a}",
+                        }
                     )
 
 
