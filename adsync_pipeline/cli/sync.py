@@ -155,19 +155,32 @@ def retry_command(set_id: int, as_json: bool) -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def audit_command(set_id: int, run_id: str | None, limit: int, as_json: bool) -> None:
-    """Show the platform calls made for SET_ID, newest last."""
+    """Show the runs of SET_ID with their totals, then its platform calls, newest last."""
     db = _database()
     CampaignSetRepository(db).get_header(set_id)
-    rows = SyncLogRepository(db).audit_rows(campaign_set_id=set_id, run_id=run_id, limit=limit)
+    log = SyncLogRepository(db)
+    runs = log.runs(set_id, run_id=run_id, limit=limit)
+    calls = log.audit_rows(campaign_set_id=set_id, run_id=run_id, limit=limit)
     if as_json:
-        emit_json(rows)
+        emit_json({"runs": runs, "calls": calls})
         return
-    if not rows:
-        click.echo(f"no platform calls recorded for set {set_id}")
-    for row in rows:
+    if not runs and not calls:
+        click.echo(f"no runs or platform calls recorded for set {set_id}")
+        return
+    click.echo("runs:")
+    for run in runs:
+        click.echo(
+            f"  {run['started_at']:%Y-%m-%d %H:%M:%S} {run['run_id']} {run['kind']} "
+            f"{run['trigger'] or '-'} {run['status']}: {run['synced']} synced, "
+            f"{run['failed']} failed, {run['skipped']} skipped, {run['api_calls']} API calls, "
+            f"{run['rate_limited']} rate-limited, {run['retries']} retries"
+            + (f" ({run['summary']['refused']})" if (run["summary"] or {}).get("refused") else "")
+        )
+    click.echo("calls:")
+    for row in calls:
         status = row["http_status"] if row["http_status"] is not None else "-"
         click.echo(
-            f"{row['created_at']:%Y-%m-%d %H:%M:%S} {row['run_id']} {row['operation']:<7} "
+            f"  {row['created_at']:%Y-%m-%d %H:%M:%S} {row['run_id']} {row['operation']:<7} "
             f"{row['entity_type'] or '-'} {row['entity_key'] or '-'} {row['method']} "
             f"{row['path']} {status} {row['latency_ms']}ms {row['outcome']}"
             + (f" {row['error']}" if row["error"] else "")

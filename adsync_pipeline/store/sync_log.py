@@ -158,6 +158,23 @@ class SyncLogRepository:
             session.flush()
             return row.id
 
+    def runs(
+        self, campaign_set_id: int, *, run_id: str | None = None, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """The set's push and reconcile runs with their totals, newest last."""
+        query = (
+            select(SyncRun)
+            .where(SyncRun.campaign_set_id == campaign_set_id)
+            .order_by(SyncRun.id.desc())
+            .limit(limit)
+        )
+        if run_id is not None:
+            query = query.where(SyncRun.run_id == run_id)
+        with self.db.sessions() as session:
+            rows = list(session.execute(query).scalars())
+        columns = [c.name for c in SyncRun.__table__.columns]
+        return [{name: getattr(r, name) for name in columns} for r in reversed(rows)]
+
     def finish_run(self, row_id: int, status: str, totals: dict[str, int], summary: dict) -> None:
         with self.db.transaction() as session:
             session.execute(

@@ -59,6 +59,7 @@ from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.push_ledger import EventRow, NewIntent, OutcomeWrite, PushLedger
+from adsync_pipeline.store.push_lock import PushInProgress, push_lock
 from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
@@ -210,40 +211,49 @@ class PushEngine:
         result = PushResult(run_id=self.run_id, campaign_set_id=set_id)
         run_row = self.log.start_run(self.run_id, set_id, self.account.id, self.trigger)
         try:
-            if await self._admitted(result):
-                campaign_set = self.sets.load(set_id)
-                if await self._resolve_open_intents(campaign_set):
-                    campaign_set = self.sets.load(set_id)
-                if campaign_set.status is not SetStatus.ARCHIVED:
-                    self.sets.set_status(set_id, status=SetStatus.SYNCING)
-                plan = (
-                    make_status_plan(campaign_set, target)
-                    if target is not None
-                    else make_plan(
-                        campaign_set,
-                        self.clock(),
-                        force=self.options.force,
-                        include_given_up=self.options.include_given_up,
-                    )
-                )
-                self._total = len(plan.ops)
-                self._event("sync-start", {"total": len(plan.ops), "writes": len(plan.writes)})
-                # Published at once: progress readers take the total from it.
-                await self._writer.commit(OutcomeWrite(events=self._drain_events()))
-                await self._apply(plan, index_entities(campaign_set), result)
-                status, sync_status = final_set_status(campaign_set, result)
-                self.sets.set_status(
-                    set_id,
-                    status=status,
-                    sync_status=sync_status,
-                    last_synced_at=None if result.failed else self.clock(),
-                )
+            with push_lock(self.db, set_id):
+                await self._push_locked(set_id, target, result)
+        except PushInProgress as busy:
+            result.refused = str(busy)
         finally:
             self._collect_stats(result)
             result.duration_s = round(time.monotonic() - started, 3)
             self._finish(run_row, result)
             self._writer.close()
         return result
+
+    async def _push_locked(
+        self, set_id: int, target: EntityStatus | None, result: PushResult
+    ) -> None:
+        if not await self._admitted(result):
+            return
+        campaign_set = self.sets.load(set_id)
+        if await self._resolve_open_intents(campaign_set):
+            campaign_set = self.sets.load(set_id)
+        if campaign_set.status is not SetStatus.ARCHIVED:
+            self.sets.set_status(set_id, status=SetStatus.SYNCING)
+        plan = (
+            make_status_plan(campaign_set, target)
+            if target is not None
+            else make_plan(
+                campaign_set,
+                self.clock(),
+                force=self.options.force,
+                include_given_up=self.options.include_given_up,
+            )
+        )
+        self._total = len(plan.ops)
+        self._event("sync-start", {"total": len(plan.ops), "writes": len(plan.writes)})
+        # Published at once: progress readers take the total from it.
+        await self._writer.commit(OutcomeWrite(events=self._drain_events()))
+        await self._apply(plan, index_entities(campaign_set), result)
+        status, sync_status = final_set_status(campaign_set, result)
+        self.sets.set_status(
+            set_id,
+            status=status,
+            sync_status=sync_status,
+            last_synced_at=None if result.failed else self.clock(),
+        )
 
     # Admission: the circuit breaker ---------------------------------------------------
 

@@ -29,7 +29,7 @@ class PushResult:
     rate_limited: int = 0
     retries: int = 0
     duration_s: float = 0.0
-    refused: str | None = None  # set when the circuit breaker refused the push
+    refused: str | None = None  # why nothing was pushed: breaker open, or the set is busy
     outcomes: list[EntityOutcome] = field(default_factory=list)
 
     @property

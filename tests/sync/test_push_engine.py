@@ -7,6 +7,8 @@ behaviour over real HTTP against the Reddit sandbox is in test_push_reddit.py.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -288,9 +290,11 @@ def test_breaker_opens_refuses_then_probes_and_closes(database: Database):
 def test_a_store_failure_stops_the_push_and_its_other_calls(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ):
-    set_id = CampaignSetRepository(database).import_set(
-        generate_campaign_set(20, ad_groups=2, ads=2)
-    ).campaign_set_id
+    set_id = (
+        CampaignSetRepository(database)
+        .import_set(generate_campaign_set(20, ad_groups=2, ads=2))
+        .campaign_set_id
+    )
     adapter = FakeAdapter(latency=0.01)
     commit_many = PushLedger.commit_many
     commits = 0
@@ -312,3 +316,57 @@ def test_a_store_failure_stops_the_push_and_its_other_calls(
     # The other calls were cancelled, not left running against a closed ledger.
     asyncio.run(asyncio.sleep(0.05))
     assert writes(adapter) == calls_at_failure
+
+
+def test_a_second_push_of_a_set_being_pushed_is_refused_and_creates_nothing(
+    database: Database,
+):
+    set_id = ten_campaigns(database)
+    adapter = FakeAdapter(latency=0.05)
+
+    def engine(run_id: str) -> PushEngine:
+        return PushEngine(database, adapter, account_of(database), run_id=run_id, clock=Clock())
+
+    async def both() -> tuple[PushResult, PushResult]:
+        first = asyncio.create_task(engine("first").push(set_id))
+        while not adapter.calls:
+            await asyncio.sleep(0.005)  # the first push is under way, holding the lock
+        second = await engine("second").push(set_id)
+        return await first, second
+
+    first, second = asyncio.run(both())
+
+    assert second.refused is not None and "being pushed by another process" in second.refused
+    assert (second.synced, second.failed) == (0, 0)
+    assert first.refused is None and first.failed == 0
+    assert adapter.calls["create_campaign"] == 10  # one create each, no duplicate
+    runs = {r["run_id"]: r["status"] for r in SyncLogRepository(database).runs(set_id)}
+    assert runs == {"first": "succeeded", "second": "refused"}
+    # Released at the end: the next push goes ahead.
+    assert push(database, adapter, set_id).refused is None
+
+
+LOCK_HOLDER = """
+import sys, time
+from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.push_lock import push_lock
+with push_lock(Database.from_url(sys.argv[1]), int(sys.argv[2])):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_the_push_lock_spans_processes_and_dies_with_its_holder(database: Database):
+    set_id = ten_campaigns(database)
+    url = database.engine.url.render_as_string(hide_password=False)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, url, str(set_id)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = push(database, FakeAdapter(), set_id)
+        assert refused.refused is not None and refused.synced == 0
+    finally:
+        holder.kill()  # SIGKILL: no cleanup runs in the holder
+        holder.wait()
+    assert push(database, FakeAdapter(), set_id).synced > 0

@@ -3,6 +3,7 @@ connected account in a migrated store, the real adapter, client, token vault and
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+import adsync_pipeline.cli.sync  # noqa: F401  (attaches `audit` to `cli`)
+from adsync_pipeline.cli.base import cli
 from adsync_pipeline.domain.model import Keyword, SyncStatus
 from adsync_pipeline.imports import read_campaign_set
 from adsync_pipeline.sandbox.reddit import RunningSandbox
@@ -151,3 +155,22 @@ async def test_a_create_committed_then_answered_502_is_adopted_not_repeated(
     assert [len(data[kind]) for kind in ("campaigns", "ad_groups", "posts", "ads")] == [2, 2, 2, 2]
     loaded = CampaignSetRepository(database).load(summer)
     assert {c.sync.platform_id for c in loaded.campaigns} == set(data["campaigns"])
+
+
+async def test_audit_command_shows_runs_with_totals_then_calls(
+    database: Database, summer: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await push_async(database, summer, run_id="audited-push")
+    monkeypatch.setenv("ADSYNC_DATABASE_URL", database.engine.url.render_as_string(False))
+
+    shown = CliRunner().invoke(cli, ["audit", str(summer), "--json"], catch_exceptions=False)
+
+    assert shown.exit_code == 0, shown.output
+    audit = json.loads(shown.output)
+    (run,) = audit["runs"]
+    assert (run["run_id"], run["kind"], run["status"]) == ("audited-push", "push", "succeeded")
+    assert (run["synced"], run["failed"], run["api_calls"]) == (8, 0, len(audit["calls"]))
+    assert {call["run_id"] for call in audit["calls"]} == {"audited-push"}
+    text = CliRunner().invoke(cli, ["audit", str(summer)], catch_exceptions=False).output
+    assert "audited-push push" in text and "8 synced, 0 failed" in text
+    assert text.index("runs:") < text.index("calls:")
