@@ -39,6 +39,9 @@ class PushContext:
     pixel_id: str | None = None
     campaign: Campaign | None = None
     ad_group: AdGroup | None = None
+    # An earlier attempt at this create was cut short (its process killed): it may have left
+    # a piece behind on the platform (on Reddit, the ad's post) for this one to reuse.
+    earlier_attempt: bool = False
 
     @property
     def campaign_id(self) -> str | None:

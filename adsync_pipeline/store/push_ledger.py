@@ -8,6 +8,7 @@ the grouping weakens ordering: an outcome is committed before any call that depe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,9 +60,17 @@ class PushLedger:
         self.sets = CampaignSetRepository(db)
 
     def record_intents(
-        self, campaign_set_id: int, run_id: str | None, intents: list[NewIntent]
+        self,
+        campaign_set_id: int,
+        run_id: str | None,
+        intents: list[NewIntent],
+        *,
+        not_found: Sequence[int] = (),
     ) -> list[int]:
-        """Intents of one level's creates, committed together before any of them is sent."""
+        """Intents of creates under one parent, committed together before any is sent.
+        `not_found`: open intents of the same creates, from a push cut short, whose entity
+        the platform does not hold; settled in the same commit, so that they stay open (and
+        are looked up again) until a new intent replaces them."""
         if not intents:
             return []
         now = utcnow()
@@ -80,6 +89,12 @@ class PushLedger:
         # One batched INSERT ... RETURNING: a level's creates wait for this commit.
         statement = insert(INTENTS).returning(INTENTS.c.id, sort_by_parameter_order=True)
         with self.db.engine.begin() as conn:
+            if not_found:
+                conn.execute(
+                    update(INTENTS)
+                    .where(INTENTS.c.id.in_(not_found), INTENTS.c.resolved_at.is_(None))
+                    .values(resolved_at=now, outcome="not_found")
+                )
             return list(conn.execute(statement, rows).scalars())
 
     def commit(self, write: OutcomeWrite) -> None:

@@ -17,7 +17,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -190,6 +190,9 @@ class PushEngine:
         self._written_groups: set[KeyPath] = set()
         # Entities whose earlier create has an unknown outcome that could not be looked up.
         self._unresolved: dict[tuple[EntityType, int], str] = {}
+        # Entities whose create a killed push left unfinished, and not on the platform: the
+        # open intent that says so, settled when the new create's intent is recorded.
+        self._cut_short: dict[tuple[EntityType, int], int] = {}
         # Create intents committed for this level, by entity, until their outcome settles them.
         self._intents: dict[tuple[EntityType, int], int] = {}
         self._events: list[EventRow] = []
@@ -310,7 +313,9 @@ class PushEngine:
                 self._unresolved[(entity_type, intent.entity_id)] = str(exc)
                 continue
             if found is None:
-                self.log.resolve_intent(intent.id, "not_found", None)
+                # Settled only with the intent of the create that replaces it: a push cut
+                # short before then leaves it open, to be looked up again.
+                self._cut_short[(entity_type, intent.entity_id)] = intent.id
                 continue
             # The fingerprint stays unset: the planner then sends one update, which makes
             # the adopted entity match local even if it was edited since the lost create.
@@ -405,8 +410,19 @@ class PushEngine:
             for op in creates
             if op.entity_id is not None
         ]
+        not_found = [
+            self._cut_short[(i.entity_type, i.entity_id)]
+            for i in intents
+            if (i.entity_type, i.entity_id) in self._cut_short
+        ]
         ids = await self._writer.call(
-            partial(self.ledger.record_intents, self._set_id, self.run_id, intents)
+            partial(
+                self.ledger.record_intents,
+                self._set_id,
+                self.run_id,
+                intents,
+                not_found=not_found,
+            )
         )
         for intent, intent_id in zip(intents, ids, strict=True):
             self._intents[(intent.entity_type, intent.entity_id)] = intent_id
@@ -517,9 +533,12 @@ class PushEngine:
                     self._set_id,
                     self.run_id,
                     [NewIntent(op.entity_type, entity.id, parent_pid, op.name)],
+                    not_found=[self._cut_short[key]] if key in self._cut_short else [],
                 )
             )
         kind = op.entity_type.value
+        if key in self._cut_short:
+            context = replace(context, earlier_attempt=True)
         try:
             return await getattr(self.adapter, f"create_{kind}")(entity, context)
         except CreateOutcomeUnknown as unknown:

@@ -99,6 +99,9 @@ def assert_exactly_one_each(db: Database, set_id: int, sandbox: Any) -> None:
                 assert platform_ad["name"] == ad.name
                 # Post-backed: the ad points at a post that exists and carries its copy.
                 assert state["posts"][platform_ad["post_id"]]["headline"] == ad.headline
+    # A post made for an ad whose create was cut short is reused, not left behind.
+    orphans = set(state["posts"]) - {ad["post_id"] for ad in ads}
+    assert not orphans, f"{len(orphans)} posts promote no ad"
 
 
 # Each scenario takes about a minute, so each runs on one backend: both backends and both

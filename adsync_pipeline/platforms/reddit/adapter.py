@@ -289,7 +289,7 @@ class RedditAdapter:
         attempt when there may be one, else a new post."""
         if ctx.profile_id is None:
             raise MappingError("profile_id", "the ad account has no profile to post from")
-        if ad.sync.attempts > 0:
+        if ad.sync.attempts > 0 or ctx.earlier_attempt:
             found = await self._find_post(ctx.profile_id, post)
             if found is not None:
                 return found
