@@ -8,6 +8,7 @@ resolves the create with `find_child_by_name` instead of creating again.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -105,8 +106,16 @@ class CampaignSetPlatformAdapter(Protocol):
         ...
 
     async def find_child_by_name(
-        self, entity_type: EntityType, parent_platform_id: str, name: str
+        self,
+        entity_type: EntityType,
+        parent_platform_id: str,
+        name: str,
+        *,
+        exclude: Collection[str] = frozenset(),
     ) -> PlatformResult | None:
         """The live (not deleted) entity of this type named `name` under its parent (the ad
-        account for campaigns), or None: used to adopt creates whose outcome was unknown."""
+        account for campaigns), or None: used to adopt creates whose outcome was unknown.
+        Entities whose ids are in `exclude` (held by other local entities) are passed over:
+        a name is not unique, and adopting another entity's twin would make two of ours
+        share one platform entity."""
         ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from adsync_pipeline.domain.fingerprint import pushable_fields
@@ -115,7 +115,12 @@ class FakeAdapter:
         return PlatformResult(group_id, {"keywords": list(texts)}, {"keywords": list(texts)})
 
     async def find_child_by_name(
-        self, entity_type: EntityType, parent_platform_id: str, name: str
+        self,
+        entity_type: EntityType,
+        parent_platform_id: str,
+        name: str,
+        *,
+        exclude: Collection[str] = frozenset(),
     ) -> PlatformResult | None:
         await self._enter(f"find_{entity_type.value}", None)
         for record in self.records[entity_type].values():
@@ -123,6 +128,7 @@ class FakeAdapter:
                 record["parent_id"] == parent_platform_id
                 and record["name"] == name
                 and record["configured_status"] != DELETED
+                and record["id"] not in exclude
             ):
                 return _result(record)
         return None

@@ -659,6 +659,17 @@ class CampaignSetRepository:
             raise NotFoundError(f"campaign set {set_id} not found")
         return campaign_set
 
+    def platform_ids_held(self, entity_type: EntityType, ad_account_id: int) -> set[str]:
+        """Platform ids of this type that some entity of the ad account's sets holds."""
+        table = TABLES[entity_type]
+        query = (
+            select(table.c.platform_id)
+            .join(SETS, SETS.c.id == table.c.campaign_set_id)
+            .where(SETS.c.ad_account_id == ad_account_id, table.c.platform_id.is_not(None))
+        )
+        with self.db.engine.connect() as conn:
+            return {str(platform_id) for platform_id in conn.scalars(query)}
+
     def get_header(self, set_id: int) -> CampaignSetHeader:
         """The set's own fields in one statement, for callers that need its existence or
         state but not its entities."""

@@ -193,6 +193,8 @@ class PushEngine:
         # Entities whose create a killed push left unfinished, and not on the platform: the
         # open intent that says so, settled when the new create's intent is recorded.
         self._cut_short: dict[tuple[EntityType, int], int] = {}
+        # Platform ids this push's lookups adopted, not all committed yet.
+        self._claimed: set[str] = set()
         # Create intents committed for this level, by entity, until their outcome settles them.
         self._intents: dict[tuple[EntityType, int], int] = {}
         self._events: list[EventRow] = []
@@ -305,7 +307,7 @@ class PushEngine:
             entity_type = EntityType(intent.entity_type)
             try:
                 with entity_context(intent.entity_type, entity.key, "adopt"):
-                    found = await self.adapter.find_child_by_name(
+                    found = await self._find_unheld(
                         entity_type, intent.parent_platform_id or "", intent.name
                     )
             except PlatformError as exc:
@@ -329,6 +331,23 @@ class PushEngine:
             adopted = True
         self._flush_audit()
         return adopted
+
+    async def _find_unheld(
+        self, entity_type: EntityType, parent_platform_id: str, name: str
+    ) -> PlatformResult | None:
+        """The platform entity a lost create made, by name under its parent, passing over
+        those another local entity holds (names are not unique) or that a concurrent
+        lookup of this push has just claimed."""
+        while True:
+            held = self.sets.platform_ids_held(entity_type, self.account.id) | self._claimed
+            found = await self.adapter.find_child_by_name(
+                entity_type, parent_platform_id, name, exclude=held
+            )
+            if found is None or found.platform_id not in self._claimed:
+                break
+        if found is not None:
+            self._claimed.add(found.platform_id)
+        return found
 
     # Apply ------------------------------------------------------------------------------
 
@@ -543,7 +562,7 @@ class PushEngine:
             return await getattr(self.adapter, f"create_{kind}")(entity, context)
         except CreateOutcomeUnknown as unknown:
             try:
-                found = await self.adapter.find_child_by_name(op.entity_type, parent_pid, op.name)
+                found = await self._find_unheld(op.entity_type, parent_pid, op.name)
             except PlatformError as lookup:
                 self._intents.pop(key)
                 raise CreateOutcomeUnknown(

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import adsync_pipeline.cli.sync  # noqa: F401  (attaches `audit` to `cli`)
 from adsync_pipeline.cli.base import cli
 from adsync_pipeline.domain.model import Keyword, SyncStatus
+from adsync_pipeline.examples.generator import generate_campaign_set
 from adsync_pipeline.imports import read_campaign_set
 from adsync_pipeline.sandbox.reddit import RunningSandbox
 from adsync_pipeline.sandbox.reddit_state import (
@@ -174,3 +175,29 @@ async def test_audit_command_shows_runs_with_totals_then_calls(
     text = CliRunner().invoke(cli, ["audit", str(summer)], catch_exceptions=False).output
     assert "audited-push push" in text and "8 synced, 0 failed" in text
     assert text.index("runs:") < text.index("calls:")
+
+
+async def test_a_lost_create_adopts_its_own_entity_not_a_same_named_one_of_another_set(
+    database: Database, reddit_env: None, reddit_sandbox: RunningSandbox
+) -> None:
+    sets = CampaignSetRepository(database)
+    connect_sandbox_account(database)
+    first = sets.import_set(generate_campaign_set(1, 1, 1, name="Set A")).campaign_set_id
+    second = sets.import_set(generate_campaign_set(1, 1, 1, name="Set B")).campaign_set_id
+    await push_async(database, first)
+    theirs = sets.load(first).campaigns[0]
+    # Set B's campaign has the same name; its create is committed, then answered 502.
+    assert sets.load(second).campaigns[0].name == theirs.name
+    reddit_sandbox.set_faults(create_commit_then_502_count=1)
+
+    result = await push_async(database, second)
+
+    assert (result.synced, result.failed) == (3, 0), result.errors
+    mine = sets.load(second).campaigns[0]
+    assert mine.sync.platform_id != theirs.sync.platform_id
+    named = [
+        c for c in sandbox_state(reddit_sandbox)["campaigns"].values() if c["name"] == theirs.name
+    ]
+    assert sorted(c["id"] for c in named) == sorted(
+        [theirs.sync.platform_id, mine.sync.platform_id]
+    )

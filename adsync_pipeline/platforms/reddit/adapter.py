@@ -21,7 +21,7 @@ import asyncio
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import replace
 from typing import Any
 
@@ -312,10 +312,19 @@ class RedditAdapter:
     # --- adoption --------------------------------------------------------------------------
 
     async def find_child_by_name(
-        self, entity_type: EntityType, parent_platform_id: str, name: str
+        self,
+        entity_type: EntityType,
+        parent_platform_id: str,
+        name: str,
+        *,
+        exclude: Collection[str] = frozenset(),
     ) -> PlatformResult | None:
         async for item in self._children(entity_type, parent_platform_id):
-            if item.get("name") == name and item.get("configured_status") != DELETED:
+            if (
+                item.get("name") == name
+                and item.get("configured_status") != DELETED
+                and str(item.get("id")) not in exclude
+            ):
                 return PlatformResult(item["id"], await self._adopted_data(entity_type, item), item)
         return None
 
