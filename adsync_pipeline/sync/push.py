@@ -195,7 +195,7 @@ class PushEngine:
         self._cut_short: dict[tuple[EntityType, int], int] = {}
         # Platform ids this push's lookups adopted, not all committed yet.
         self._claimed: set[str] = set()
-        # Create intents committed for this level, by entity, until their outcome settles them.
+        # Create intents committed by this push, by entity, until their outcome settles them.
         self._intents: dict[tuple[EntityType, int], int] = {}
         self._events: list[EventRow] = []
         # The intents of the creates under each parent, committed once for all of them.
