@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import (
@@ -106,15 +106,12 @@ class SyncLogRepository:
     def audit_rows(
         self, *, campaign_set_id: int | None = None, run_id: str | None = None, limit: int = 200
     ) -> list[dict[str, Any]]:
-        query = select(SyncAudit).order_by(SyncAudit.id.desc()).limit(limit)
+        query = select(SyncAudit)
         if campaign_set_id is not None:
             query = query.where(SyncAudit.campaign_set_id == campaign_set_id)
         if run_id is not None:
             query = query.where(SyncAudit.run_id == run_id)
-        with self.db.sessions() as session:
-            rows = list(session.execute(query).scalars())
-        columns = [c.name for c in SyncAudit.__table__.columns]
-        return [{name: getattr(r, name) for name in columns} for r in reversed(rows)]
+        return self._newest(SyncAudit, query, limit)
 
     def count_audit(self, run_id: str) -> int:
         with self.db.sessions() as session:
@@ -162,17 +159,16 @@ class SyncLogRepository:
         self, campaign_set_id: int, *, run_id: str | None = None, limit: int = 20
     ) -> list[dict[str, Any]]:
         """The set's push and reconcile runs with their totals, newest last."""
-        query = (
-            select(SyncRun)
-            .where(SyncRun.campaign_set_id == campaign_set_id)
-            .order_by(SyncRun.id.desc())
-            .limit(limit)
-        )
+        query = select(SyncRun).where(SyncRun.campaign_set_id == campaign_set_id)
         if run_id is not None:
             query = query.where(SyncRun.run_id == run_id)
+        return self._newest(SyncRun, query, limit)
+
+    def _newest(self, model: type[SyncAudit | SyncRun], query: Select, limit: int) -> list[dict]:
+        """The last `limit` rows of `query` as dicts of all their columns, oldest first."""
         with self.db.sessions() as session:
-            rows = list(session.execute(query).scalars())
-        columns = [c.name for c in SyncRun.__table__.columns]
+            rows = list(session.execute(query.order_by(model.id.desc()).limit(limit)).scalars())
+        columns = [c.name for c in model.__table__.columns]
         return [{name: getattr(r, name) for name in columns} for r in reversed(rows)]
 
     def finish_run(self, row_id: int, status: str, totals: dict[str, int], summary: dict) -> None:
