@@ -150,7 +150,7 @@ def main() -> int:
     # on a busy 2-core machine (b) would then measure our CPU (~1.3 ms per call) rather than
     # our pacing: 0.02 (~280 writes/s) measured 1.01 on a quiet one.
     parser.add_argument("--time-scale", type=float, default=0.05)
-    parser.add_argument("--repeat", type=int, default=3, help="runs of (a) and (c); medians")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of (a) and (c); medians")
     parser.add_argument(
         "--database-url",
         help="the store to push from (default: a new SQLite file); e.g. "
