@@ -86,7 +86,7 @@ class PushLedger:
             }
             for intent in intents
         ]
-        # One batched INSERT ... RETURNING: a level's creates wait for this commit.
+        # One batched INSERT ... RETURNING: the creates under a parent wait for this commit.
         statement = insert(INTENTS).returning(INTENTS.c.id, sort_by_parameter_order=True)
         with self.db.engine.begin() as conn:
             if not_found:
