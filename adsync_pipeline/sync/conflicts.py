@@ -186,10 +186,10 @@ def _resolve_deletion(
         assert id_ is not None
         updates.setdefault(type_, []).append((id_, changes))
     sets.update_entities(updates)
-    for type_, id_ in descendants:
-        assert id_ is not None
-        for open_conflict in conflicts.list(entity=(type_.value, id_)):
-            conflicts.resolve(open_conflict.id, "local", resolved_by)
+    settled = {(type_.value, id_) for type_, id_ in descendants}
+    for open_conflict in conflicts.list():
+        if (open_conflict.entity_type, open_conflict.entity_id) in settled:
+            conflicts.resolve(open_conflict.id, use, resolved_by)
     return SyncStatus.SYNCED if use == "platform" else SyncStatus.PENDING
 
 
