@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from adsync_pipeline.errors import AdsyncError
 from adsync_pipeline.store.db import Database
@@ -70,8 +71,13 @@ def _advisory_lock(db: Database, set_id: int) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.scalar(select(func.pg_advisory_unlock(ADVISORY_NAMESPACE, set_id)))
-            conn.commit()
+            try:
+                conn.scalar(select(func.pg_advisory_unlock(ADVISORY_NAMESPACE, set_id)))
+                conn.commit()
+            except SQLAlchemyError:
+                # Closing the session is what frees a session lock for sure: never hand a
+                # connection that may still hold it back to the pool.
+                conn.invalidate()
 
 
 @contextmanager
