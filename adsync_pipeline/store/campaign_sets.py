@@ -88,35 +88,6 @@ SYNC_SELECT = (
 )
 SYNC_COLUMNS = frozenset(SYNC_SELECT)
 TARGETING_FIELDS = ("subreddits", "interests", "locations", "devices")
-PUSHABLE_COLUMNS: dict[EntityType, frozenset[str]] = {
-    EntityType.CAMPAIGN: frozenset(
-        {
-            "name",
-            "objective",
-            "status",
-            "budget_type",
-            "budget_amount",
-            "budget_currency",
-            "start_time",
-            "end_time",
-        }
-    ),
-    EntityType.AD_GROUP: frozenset(
-        {"name", "status", "bid_strategy", "bid_amount", "optimization_goal", *TARGETING_FIELDS}
-    ),
-    EntityType.AD: frozenset(
-        {
-            "name",
-            "status",
-            "headline",
-            "description",
-            "final_url",
-            "display_url",
-            "call_to_action",
-        }
-    ),
-    EntityType.KEYWORD: frozenset({"text", "match_type"}),
-}
 MONEY_COLUMNS = frozenset({"budget_amount", "bid_amount"})
 TIME_COLUMNS = frozenset({"start_time", "end_time", "last_synced_at", "next_attempt_at"})
 # The error log keeps the latest entries only: it is a diagnostic aid, not the audit log.
@@ -246,6 +217,18 @@ LEVEL_SELECT: dict[EntityType, tuple[str, ...]] = {
         "call_to_action",
     ),
     EntityType.KEYWORD: ("id", "position", "ad_group_id", "key", "text", "match_type"),
+}
+
+# What a push writes and a pull may change: the level's own columns, targeting by list.
+_IDENTITY = frozenset({"id", "position", "key", "campaign_id", "ad_group_id"})
+PUSHABLE_COLUMNS: dict[EntityType, frozenset[str]] = {
+    entity_type: frozenset(
+        name
+        for column in columns
+        if column not in _IDENTITY
+        for name in (TARGETING_FIELDS if column == "targeting" else (column,))
+    )
+    for entity_type, columns in LEVEL_SELECT.items()
 }
 
 
