@@ -269,15 +269,20 @@ def _rows(
     ).all()
 
 
-def _load(
-    conn: Connection, set_id: int, positions: dict[tuple[EntityType, int], int] | None = None
-) -> CampaignSet | None:
-    """Five statements: the set, then one per level, assembled here by parent id."""
-    head = conn.execute(
+def _set_head(conn: Connection, set_id: int) -> Row[Any] | None:
+    """The set's row with its ad account's platform id, or None."""
+    return conn.execute(
         select(SETS, ACCOUNTS.c.platform_account_id)
         .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
         .where(SETS.c.id == set_id)
     ).one_or_none()
+
+
+def _load(
+    conn: Connection, set_id: int, positions: dict[tuple[EntityType, int], int] | None = None
+) -> CampaignSet | None:
+    """Five statements: the set, then one per level, assembled here by parent id."""
+    head = _set_head(conn, set_id)
     if head is None:
         return None
     campaign_set = CampaignSet(
@@ -657,21 +662,7 @@ class CampaignSetRepository:
         """The set's own fields in one statement, for callers that need its existence or
         state but not its entities."""
         with self.db.engine.connect() as conn:
-            head = conn.execute(
-                select(
-                    SETS.c.id,
-                    SETS.c.name,
-                    SETS.c.platform,
-                    ACCOUNTS.c.platform_account_id,
-                    SETS.c.status,
-                    SETS.c.sync_status,
-                    SETS.c.revision,
-                    SETS.c.last_synced_at,
-                    SETS.c.archived_at,
-                )
-                .join(ACCOUNTS, ACCOUNTS.c.id == SETS.c.ad_account_id)
-                .where(SETS.c.id == set_id)
-            ).one_or_none()
+            head = _set_head(conn, set_id)
         if head is None:
             raise NotFoundError(f"campaign set {set_id} not found")
         return CampaignSetHeader(
