@@ -18,7 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 import click
 
 from adsync_pipeline.cli.base import UserError, cli, emit_json
+from adsync_pipeline.cli.tables import table
 from adsync_pipeline.config import RedditSettings, reddit_settings
+from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.platforms.reddit.client import RedditClient, StaticTokenProvider
 from adsync_pipeline.platforms.reddit.errors import RedditApiError
 from adsync_pipeline.platforms.reddit.oauth import RedditOAuth, TokenGrant, check_state
@@ -41,15 +43,50 @@ def _repository(needs_vault: bool) -> AccountRepository:
     return AccountRepository(migrated_database(), vault)
 
 
+ACCOUNT_HEADERS = ("id", "platform", "account", "name", "state", "funding", "profile", "pixel")
+
+
+def _row(record: AccountRecord) -> tuple[object, ...]:
+    state = "revoked" if record.revoked_at else ("connected" if record.has_tokens else "no token")
+    return (
+        record.id,
+        record.platform,
+        record.platform_account_id,
+        record.name,
+        state,
+        record.funding_instrument_id,
+        record.profile_id,
+        record.pixel_id,
+    )
+
+
 def show_account(record: AccountRecord, as_json: bool) -> None:
     if as_json:
         emit_json(record.to_dict())
         return
-    state = "revoked" if record.revoked_at else ("connected" if record.has_tokens else "no token")
-    click.echo(
-        f"{record.id}\t{record.platform}\t{record.platform_account_id}\t{record.name or ''}\t"
-        f"{state}\tfunding={record.funding_instrument_id or '-'}\t"
-        f"profile={record.profile_id or '-'}\tpixel={record.pixel_id or '-'}"
+    click.echo(table(ACCOUNT_HEADERS, [_row(record)]))
+
+
+def resolve_account(
+    records: list[AccountRecord], given: str, platform: str | None
+) -> AccountRecord:
+    """The one account `given` names: its platform account id (`t2_…`), or the local id
+    `accounts list` shows; `platform` narrows both when they would name several."""
+    candidates = [r for r in records if platform is None or r.platform == platform]
+    by_platform_id = [r for r in candidates if r.platform_account_id == given]
+    by_local_id = [r for r in candidates if given.isdigit() and r.id == int(given)]
+    found = {r.id: r for r in [*by_platform_id, *by_local_id]}
+    if len(found) == 1:
+        return next(iter(found.values()))
+    where = f" on {platform}" if platform else ""
+    if not found:
+        raise NotFoundError(
+            f"no ad account {given!r}{where}: give the account id or the local id that "
+            "`adsync accounts list` shows"
+        )
+    named = ", ".join(f"{r.platform} {r.platform_account_id} (id {r.id})" for r in found.values())
+    raise UserError(
+        f"ad account {given!r} names several accounts ({named}): pass --platform, or the local id"
     )
 
 
@@ -188,12 +225,19 @@ def list_accounts(as_json: bool) -> None:
     if as_json:
         emit_json([record.to_dict() for record in records])
         return
-    for record in records:
-        show_account(record, as_json=False)
+    if not records:
+        click.echo("no ad accounts yet: adsync accounts connect reddit")
+        return
+    click.echo(table(ACCOUNT_HEADERS, [_row(record) for record in records]))
 
 
 @accounts.command("revoke")
-@click.argument("account", type=int)
+@click.argument("account")
+@click.option(
+    "--platform",
+    type=PLATFORMS,
+    help="The account's platform, when its id is not unique across platforms.",
+)
 @click.option(
     "--local-only",
     is_flag=True,
@@ -201,20 +245,21 @@ def list_accounts(as_json: bool) -> None:
     "stays valid at Reddit until it is revoked there, in the user's app preferences.",
 )
 @click.option("--json", "as_json", is_flag=True)
-def revoke(account: int, local_only: bool, as_json: bool) -> None:
-    """Revoke the connection at Reddit and forget its tokens here."""
+def revoke(account: str, platform: str | None, local_only: bool, as_json: bool) -> None:
+    """Revoke the connection of ACCOUNT (its id, e.g. t2_…, or the local id) at Reddit and
+    forget its tokens here."""
     repo = _repository(needs_vault=not local_only)
-    record = repo.get(account)
+    record = resolve_account(repo.list(), account, platform)
     if record.revoked_at is None and record.has_tokens:
         if not local_only:
-            tokens = repo.load_tokens(account)
+            tokens = repo.load_tokens(record.id)
             try:
                 asyncio.run(RedditOAuth(reddit_settings()).revoke(tokens.refresh_token))
             except RedditApiError as exc:
                 raise UserError(
-                    f"Reddit did not revoke the grant of account {account} ({exc}); its tokens "
-                    "are kept here. Run it again later, or with --local-only to forget them "
-                    "here anyway."
+                    f"Reddit did not revoke the grant of account {record.platform_account_id} "
+                    f"({exc}); its tokens are kept here. Run it again later, or with "
+                    "--local-only to forget them here anyway."
                 ) from exc
-        repo.mark_revoked(account)
-    show_account(repo.get(account), as_json)
+        repo.mark_revoked(record.id)
+    show_account(repo.get(record.id), as_json)
