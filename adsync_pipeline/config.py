@@ -1,4 +1,5 @@
-"""Configuration from the environment, in one place (see README, "Configuration")."""
+"""Configuration in one place (see README, "Configuration"): the environment first, then
+the local configuration `adsync demo` wrote (`local_config.py`), then the defaults."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 
 from adsync_pipeline import __version__
 from adsync_pipeline.errors import AdsyncError
+from adsync_pipeline.local_config import existing_home, find_home, read_local_config
 
 DEFAULT_REDDIT_API_URL = "https://ads-api.reddit.com/api/v3"
 DEFAULT_REDDIT_AUTH_URL = "https://www.reddit.com"
+# Written by the demo beside the sandbox URLs: the port of the sandbox adsync runs itself.
+REDDIT_SANDBOX_PORT = "ADSYNC_REDDIT_SANDBOX_PORT"
 
 
 class ConfigError(AdsyncError):
@@ -18,14 +22,31 @@ class ConfigError(AdsyncError):
 
 
 def dagster_home() -> Path:
-    return Path(os.environ.get("DAGSTER_HOME") or "dagster_home").resolve()
+    """Dagster's instance directory, which also holds the default store and local settings."""
+    return find_home().path
+
+
+def local_settings() -> dict[str, str]:
+    return read_local_config(find_home().path)
+
+
+def setting(name: str, default: str = "") -> str:
+    """`name` from the environment, else from the local configuration, else `default`."""
+    return os.environ.get(name) or local_settings().get(name) or default
+
+
+def setting_source(name: str) -> str:
+    """Where `setting(name)` comes from: "environment", "local" or "default"."""
+    if os.environ.get(name):
+        return "environment"
+    return "local" if local_settings().get(name) else "default"
 
 
 def database_url() -> str:
-    url = os.environ.get("ADSYNC_DATABASE_URL")
+    url = setting("ADSYNC_DATABASE_URL")
     if url:
         return url
-    return f"sqlite:///{dagster_home() / 'adsync.db'}"
+    return f"sqlite:///{existing_home() / 'adsync.db'}"
 
 
 @dataclass(frozen=True)
@@ -38,10 +59,18 @@ class RedditSettings:
 
 
 def reddit_settings() -> RedditSettings:
-    return RedditSettings(
-        api_url=os.environ.get("ADSYNC_REDDIT_API_URL", DEFAULT_REDDIT_API_URL).rstrip("/"),
-        auth_url=os.environ.get("ADSYNC_REDDIT_AUTH_URL", DEFAULT_REDDIT_AUTH_URL).rstrip("/"),
-        client_id=os.environ.get("ADSYNC_REDDIT_CLIENT_ID", ""),
-        client_secret=os.environ.get("ADSYNC_REDDIT_CLIENT_SECRET", ""),
-        user_agent=os.environ.get("ADSYNC_USER_AGENT", f"python:adsync:{__version__}"),
+    settings = RedditSettings(
+        api_url=setting("ADSYNC_REDDIT_API_URL", DEFAULT_REDDIT_API_URL).rstrip("/"),
+        auth_url=setting("ADSYNC_REDDIT_AUTH_URL", DEFAULT_REDDIT_AUTH_URL).rstrip("/"),
+        client_id=setting("ADSYNC_REDDIT_CLIENT_ID"),
+        client_secret=setting("ADSYNC_REDDIT_CLIENT_SECRET"),
+        user_agent=setting("ADSYNC_USER_AGENT", f"python:adsync:{__version__}"),
     )
+    if setting_source("ADSYNC_REDDIT_API_URL") == "local":
+        port = local_settings().get(REDDIT_SANDBOX_PORT)
+        if port:
+            # The demo's sandbox: whichever process needs Reddit first starts it again.
+            from adsync_pipeline.local_sandbox import ensure_running
+
+            ensure_running(find_home().path, int(port))
+    return settings

@@ -5,25 +5,26 @@ from __future__ import annotations
 import getpass
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from adsync_pipeline.cli.accounts import show_account
 from adsync_pipeline.cli.base import cli
+from adsync_pipeline.config import reddit_settings
 from adsync_pipeline.domain.model import CampaignSet, SyncState
-from adsync_pipeline.sandbox.reddit import run_sandbox_in_thread
+from adsync_pipeline.local_sandbox import LOG_FILE, STATE_FILE, running_pid
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
 from adsync_pipeline.sync.demo import (
-    SANDBOX_STATE_FILE,
     connect_sandbox_account,
-    ensure_encryption_key,
     import_example,
     prepare_home,
-    use_sandbox,
+    use_local_setup,
+    write_local_setup,
 )
 from adsync_pipeline.sync.requests import request_sync
 
@@ -38,37 +39,56 @@ def demo() -> None:
 
     started = time.monotonic()
     home = prepare_home()
-    click.echo(f"DAGSTER_HOME   {home}")
-    click.echo(f"encryption key {ensure_encryption_key(home)}")
-    with run_sandbox_in_thread(port=0, state_file=home / SANDBOX_STATE_FILE) as sandbox:
-        use_sandbox(sandbox.auth_url, sandbox.api_url)
-        click.echo(f"Reddit sandbox {sandbox.api_url} (state in {SANDBOX_STATE_FILE})")
-        db = migrated_database()
-        try:
-            example = import_example(db)
-            verb = "imported" if example.created else ("updated" if example.changed else "found")
-            click.echo(f"campaign set   {example.set_id} {verb} (examples/summer-sale.json)")
-            account = connect_sandbox_account(db)
-            click.echo("ad account     ", nl=False)
-            show_account(account, as_json=False)
-            request_id = request_sync(db, example.set_id, getpass.getuser(), trigger="demo")
-            click.echo(f"sync request   {request_id}, running it through Dagster…")
-            run = run_request_in_process(db, request_id)
-            request = SyncRequestRepository(db).get(request_id)
-            campaign_set = CampaignSetRepository(db).load(example.set_id)
-            writes = sum(
-                1
-                for row in SyncLogRepository(db).audit_rows(run_id=run.run_id, limit=100_000)
-                if row["method"] != "GET"
-            )
-        finally:
-            db.dispose()
+    setup = write_local_setup(home)
+    use_local_setup(home)
+    click.echo(f"home           {home}")
+    click.echo(f"configuration  {setup.config_file} (encryption key from {setup.key_source})")
+    settings = reddit_settings()  # starts the sandbox unless it runs already
+    click.echo(
+        f"Reddit sandbox {settings.api_url} (pid {running_pid(home) or '?'}, "
+        f"state in {STATE_FILE}, log in {LOG_FILE})"
+    )
+    db = migrated_database()
+    try:
+        example = import_example(db)
+        verb = "imported" if example.created else ("updated" if example.changed else "found")
+        click.echo(f"campaign set   {example.set_id} {verb} (examples/summer-sale.json)")
+        account = connect_sandbox_account(db)
+        click.echo("ad account     ", nl=False)
+        show_account(account, as_json=False)
+        request_id = request_sync(db, example.set_id, getpass.getuser(), trigger="demo")
+        click.echo(f"sync request   {request_id}, running it through Dagster…")
+        run = run_request_in_process(db, request_id)
+        request = SyncRequestRepository(db).get(request_id)
+        campaign_set = CampaignSetRepository(db).load(example.set_id)
+        writes = sum(
+            1
+            for row in SyncLogRepository(db).audit_rows(run_id=run.run_id, limit=100_000)
+            if row["method"] != "GET"
+        )
+    finally:
+        db.dispose()
     _summary(campaign_set, run.run_id, run.success, request.result or {}, writes)
-    click.echo(f"\nDone in {time.monotonic() - started:.1f} s. To see the run in the Dagster UI:")
-    click.echo(f"  DAGSTER_HOME={home} dagster dev -w workspace.yaml")
-    click.echo("  then open http://127.0.0.1:3000 → Runs, or Assets → platform_push")
+    click.echo(f"\nDone in {time.monotonic() - started:.1f} s.")
+    _next_steps(home, example.set_id)
     if not run.success:
         sys.exit(1)
+
+
+def _next_steps(home: Path, set_id: int) -> None:
+    click.echo(
+        "\nEvery adsync command and Dagster now use this setup, from any directory, with "
+        "nothing to export\n"
+        f"(the environment overrides {home.name}/adsync.env in a real deployment):\n"
+        "  adsync dev                     Dagster UI and daemon on http://127.0.0.1:3000\n"
+        f"  adsync status {set_id:<16} the set, its latest push and request\n"
+        f"  adsync plan {set_id:<18} what a push would change\n"
+        f"  adsync sync {set_id:<18} queue a push (the Dagster sensor runs it)\n"
+        "  adsync reconcile               pull edits made on the platform\n"
+        "  adsync api serve               the HTTP API (keys: adsync api keys create NAME)\n"
+        "  adsync sandbox stop            stop the background Reddit sandbox (any command\n"
+        "                                 that needs it starts it again)"
+    )
 
 
 def _summary(

@@ -54,3 +54,13 @@ def reddit(
         latency=latency,
         expires_in=expires_in,
     )
+
+
+@sandbox.command("stop")
+def stop() -> None:
+    """Stop the Reddit sandbox the demo left running in the background."""
+    from adsync_pipeline.local_config import existing_home
+    from adsync_pipeline.local_sandbox import stop as stop_sandbox
+
+    pid = stop_sandbox(existing_home())
+    click.echo(f"stopped the Reddit sandbox (pid {pid})" if pid else "no sandbox was running")

@@ -14,8 +14,9 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adsync_pipeline.config import ConfigError
+from adsync_pipeline.config import ConfigError, dagster_home, setting
 from adsync_pipeline.errors import AdsyncError
+from adsync_pipeline.local_config import LOCAL_CONFIG_FILE
 
 KEY_ENV = "ADSYNC_ENCRYPTION_KEY"
 NONCE_BYTES = 12
@@ -64,9 +65,14 @@ class Vault:
 
     @classmethod
     def from_env(cls) -> Vault:
-        raw = os.environ.get(KEY_ENV, "")
+        """The key from the environment, else from the local configuration of the demo."""
+        raw = setting(KEY_ENV)
         if not raw.strip():
-            raise ConfigError(f"{KEY_ENV} is not set (it encrypts stored tokens); {GENERATE_HINT}")
+            raise ConfigError(
+                f"{KEY_ENV} is not set and {dagster_home() / LOCAL_CONFIG_FILE} does not "
+                "provide it: set it to the key the stored tokens were encrypted with (a new "
+                "key cannot decrypt them), or run `adsync demo` for a local setup"
+            )
         return cls(parse_key(raw))
 
     def encrypt(self, plaintext: str, context: bytes) -> bytes:

@@ -31,16 +31,31 @@ def test_demo_runs_from_scratch_and_is_idempotent(tmp_path: Path) -> None:
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp_path / "dagster_home")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADSYNC_", "DAGSTER_"))}
 
-    first = _demo(tmp_path, env)
-    assert "SUCCESS" in first and "0 failed" in first
-    assert "campaign  shoes" in first and " -  " not in first  # every entity has its id
-    # The sandbox account, connected through `sync.accounts`, with its resources cached.
-    assert "ad account     1\treddit\tt2_sandbox01\t" in first and "funding=-" not in first
-    assert "sandbox-refresh-token" not in first
-    key_file = tmp_path / "dagster_home" / "encryption.key"
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    try:
+        first = _demo(tmp_path, env)
+        assert "SUCCESS" in first and "0 failed" in first
+        assert "campaign  shoes" in first and " -  " not in first  # every entity has its id
+        # The sandbox account, connected through `sync.accounts`, with its resources cached.
+        assert "ad account     1\treddit\tt2_sandbox01\t" in first and "funding=-" not in first
+        assert "sandbox-refresh-token" not in first
+        # The key lives in the local configuration, readable by its owner only.
+        config_file = tmp_path / "dagster_home" / "adsync.env"
+        assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+        assert "ADSYNC_ENCRYPTION_KEY=" in config_file.read_text()
 
-    second = _demo(tmp_path, env)
-    assert "SUCCESS" in second
-    assert "zero writes to the platform" in second
-    assert (tmp_path / "dagster_home" / "storage").is_dir()  # runs are in the instance
+        second = _demo(tmp_path, env)
+        assert "SUCCESS" in second
+        assert "zero writes to the platform" in second
+        assert (tmp_path / "dagster_home" / "storage").is_dir()  # runs are in the instance
+    finally:
+        _stop_sandbox(tmp_path, env)
+
+
+def _stop_sandbox(cwd: Path, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "adsync_pipeline", "sandbox", "stop"],
+        cwd=cwd,
+        env=env,
+        check=True,
+        timeout=30,
+    )
