@@ -11,6 +11,7 @@ from adsync_pipeline.api import conflicts, jobs, sets, stream
 from adsync_pipeline.api.auth import ApiKeyMiddleware, bearer_scheme
 from adsync_pipeline.api.deps import Launcher, StatusPusher, push_status
 from adsync_pipeline.api.errors import install_error_handlers
+from adsync_pipeline.api.limits import ApiLimits, BodyLimitMiddleware
 from adsync_pipeline.api.schemas import Health
 from adsync_pipeline.api.stream import StreamSettings
 from adsync_pipeline.store.db import Database
@@ -23,11 +24,13 @@ def create_app(
     launcher: Launcher | None = None,
     status_pusher: StatusPusher = push_status,
     stream_settings: StreamSettings | None = None,
+    limits: ApiLimits | None = None,
 ) -> FastAPI:
     """The API over `db` (default: the configured database, migrated first).
 
     `launcher` also runs each queued sync request (e.g. in-process, without Dagster);
-    without it, requests wait for the Dagster sensor.
+    without it, requests wait for the Dagster sensor. `limits` bound request bodies and open
+    event streams (default: `ApiLimits()`; `adsync api serve` reads them from the environment).
     """
     owned = db is None
     database = db or migrated_database()
@@ -53,6 +56,7 @@ def create_app(
     app.state.launcher = launcher
     app.state.status_pusher = status_pusher
     app.state.stream_settings = stream_settings or StreamSettings()
+    app.state.limits = limits or ApiLimits()
     install_error_handlers(app)
     secured = [Depends(bearer_scheme)]
     for module in (sets, stream, jobs, conflicts):
@@ -62,5 +66,7 @@ def create_app(
     def health() -> Health:
         return Health(status="ok")
 
+    # The last added runs first: a caller without a key gets 401 before any body limit.
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.limits)
     app.add_middleware(ApiKeyMiddleware, db=database)
     return app

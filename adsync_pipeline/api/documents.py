@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from adsync_pipeline.api import schemas
+from adsync_pipeline.domain import validation
 from adsync_pipeline.domain.model import (
     Ad,
     AdGroup,
@@ -26,8 +27,6 @@ from adsync_pipeline.domain.model import (
 from adsync_pipeline.errors import ValidationFailed
 from adsync_pipeline.imports.json_format import parse_json
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
 
 def _ids(name: str) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "description": f"{name} key, unique among siblings"}
@@ -41,7 +40,7 @@ def _enum(values: type) -> dict[str, Any]:
     return {"enum": [member.value for member in values]}
 
 
-_MONEY = {"type": "number", "minimum": 0}
+_BUDGET = {"type": "number", "minimum": 0, "maximum": int(validation.BUDGET_MAX)}
 _KEYWORD = {
     "type": "object",
     "required": ["text"],
@@ -75,7 +74,10 @@ _AD_GROUP = {
         "bidding": {
             "type": "object",
             "required": ["strategy"],
-            "properties": {"strategy": _enum(BidStrategy), "amount": {"type": ["number", "null"]}},
+            "properties": {
+                "strategy": _enum(BidStrategy),
+                "amount": {"type": ["number", "null"], "maximum": int(validation.BID_MAX)},
+            },
         },
         "targeting": {
             "type": "object",
@@ -105,7 +107,7 @@ _CAMPAIGN = {
             "required": ["type", "amount"],
             "properties": {
                 "type": _enum(BudgetType),
-                "amount": _MONEY,
+                "amount": _BUDGET,
                 "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
             },
         },
@@ -140,9 +142,8 @@ async def read_document(request: Request) -> CampaignSet:
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise HTTPException(415, f"expected application/json, got {media_type or 'nothing'}")
+    # Bounded while it is read: BodyLimitMiddleware (api/limits.py) answers 413.
     body = await request.body()
-    if len(body) > MAX_DOCUMENT_BYTES:
-        raise HTTPException(413, f"a document may have at most {MAX_DOCUMENT_BYTES} bytes")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
