@@ -1,7 +1,10 @@
-"""The `adsync` command line: one module per command group, registered here."""
+"""The `adsync` command line: one module per command group, each imported when its command
+runs (see `base.COMMANDS`), so starting adsync costs only click."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import click
@@ -11,25 +14,13 @@ from adsync_pipeline.errors import AdsyncError
 
 
 def _register() -> None:
-    # Imported for their side effect of attaching commands to `cli`.
-    from adsync_pipeline.cli import (  # noqa: F401
-        accounts,
-        alerts,
-        api,
-        conflicts,
-        db,
-        demo,
-        imports,
-        reconcile,
-        sandbox,
-        sets,
-        status,
-        sync,
-    )
+    """Import every module of this package, attaching all commands to `cli` at once (for
+    tests that look commands up in `cli.commands`)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
 
 
 def main() -> None:
-    _register()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
