@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, ScheduleDefinition, SensorDefinition
 
 from adsync_pipeline.orchestration.assets import campaign_hierarchy, platform_push
+from adsync_pipeline.orchestration.history import push_history
 from adsync_pipeline.orchestration.jobs import push_campaign_set
 from adsync_pipeline.orchestration.reconcile import (
     platform_snapshot,
@@ -24,7 +25,12 @@ from adsync_pipeline.orchestration.sensors import (
 ASSETS = [campaign_hierarchy, platform_push, platform_snapshot, reconciliation]
 JOBS = [push_campaign_set, reconcile_account_job, resolve_conflict_job]
 SCHEDULES: list[ScheduleDefinition] = [retry_failed_syncs, reconcile_platforms]
-SENSORS: list[SensorDefinition] = [pending_campaign_sets, push_run_failed, push_run_finished]
+SENSORS: list[SensorDefinition] = [
+    pending_campaign_sets,
+    push_history,
+    push_run_failed,
+    push_run_finished,
+]
 
 defs = Definitions(
     assets=ASSETS,

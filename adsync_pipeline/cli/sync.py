@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 
-from adsync_pipeline.cli.base import cli, emit_json
-from adsync_pipeline.domain.model import EntityStatus
-from adsync_pipeline.domain.plan import format_plan, make_plan
+from adsync_pipeline.cli.base import UserError, cli, emit_json
+from adsync_pipeline.cli.tables import plural, table
+from adsync_pipeline.domain.model import EntityStatus, SetStatus
+from adsync_pipeline.domain.plan import OpKind, Plan, make_plan
+from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.migrate import upgrade_database
@@ -47,6 +49,16 @@ class _Progress:
             click.echo("", err=True)
 
 
+def push_summary(result: PushResult) -> str:
+    """One line of a push's totals, e.g. for `sync --now`, `retry`, `pause`."""
+    return (
+        f"run {result.run_id}: {result.synced} synced, {result.failed} failed, "
+        f"{result.skipped} skipped, {result.noop} unchanged; "
+        f"{plural(result.api_calls, 'API call')}, {result.rate_limited} rate-limited, "
+        f"{plural(result.retries, 'retry', 'retries')}, {result.duration_s} s"
+    )
+
+
 def _print_result(result: PushResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
@@ -54,14 +66,12 @@ def _print_result(result: PushResult, as_json: bool) -> None:
     if result.refused:
         click.echo(f"refused: {result.refused}")
         return
-    click.echo(
-        f"run {result.run_id}: {result.synced} synced, {result.failed} failed, "
-        f"{result.skipped} skipped, {result.noop} unchanged; {result.api_calls} API calls, "
-        f"{result.rate_limited} rate-limited, {result.retries} retries, {result.duration_s} s"
-    )
-    for outcome in result.outcomes:
-        if outcome.status in ("failed", "skipped"):
-            click.echo(f"  {outcome.status:<8} {outcome.entity} {outcome.key}: {outcome.message}")
+    click.echo(push_summary(result))
+    unfinished = [o for o in result.outcomes if o.status in ("failed", "skipped")]
+    if unfinished:
+        click.echo("")
+        rows = [(o.status, o.entity, o.key, o.message) for o in unfinished]
+        click.echo(table(("status", "entity", "key", "why"), rows))
 
 
 def _exit_code(result: PushResult) -> int:
@@ -76,6 +86,17 @@ def _push(set_id: int, as_json: bool, **kwargs: Any) -> None:
     sys.exit(_exit_code(result))
 
 
+def _live_set(db: Database, set_id: int) -> None:
+    """An archived set's entities are all marked removed, and the removal push that archiving
+    queued is its last: a sync of it would only repeat that."""
+    header = CampaignSetRepository(db).get_header(set_id)
+    if header.status is SetStatus.ARCHIVED:
+        raise UserError(
+            f"campaign set {set_id} is archived: its removal from the platform was queued "
+            "when it was archived, and it cannot be synced again"
+        )
+
+
 @cli.command("sync")
 @click.argument("set_id", type=int)
 @click.option("--now", is_flag=True, help="Push here and now instead of queueing for Dagster.")
@@ -83,10 +104,12 @@ def _push(set_id: int, as_json: bool, **kwargs: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sync_command(set_id: int, now: bool, concurrency: int, as_json: bool) -> None:
     """Push campaign set SET_ID: queue it for the Dagster sensor, or run it with --now."""
+    db = _database()
+    _live_set(db, set_id)
     if now:
         _push(set_id, as_json, options=PushOptions(concurrency=concurrency), trigger="cli")
         return
-    request_id = request_sync(_database(), set_id, requested_by=getpass.getuser(), trigger="cli")
+    request_id = request_sync(db, set_id, requested_by=getpass.getuser(), trigger="cli")
     if as_json:
         emit_json({"request_id": request_id, "campaign_set_id": set_id, "status": "queued"})
     else:
@@ -94,6 +117,30 @@ def sync_command(set_id: int, now: bool, concurrency: int, as_json: bool) -> Non
             f"sync request {request_id} queued for set {set_id}; the Dagster sensor "
             "`pending_campaign_sets` launches it (see `adsync status`)."
         )
+
+
+OP_KINDS = list(OpKind)
+
+
+def format_plan(plan: Plan) -> str:
+    """The plan's counts per level, then one row per entity with what and why."""
+    counts = table(
+        ("level", *(kind.value for kind in OP_KINDS)),
+        [
+            (entity_type.value, *(per_kind[kind] for kind in OP_KINDS))
+            for entity_type, per_kind in plan.counts().items()
+        ],
+    )
+    ops = table(
+        ("operation", "entity", "key", "name", "platform id", "why"),
+        [
+            (op.op.value, op.entity_type.value, "/".join(op.key_path), op.name, op.platform_id,
+             op.reason)
+            for op in plan.ops
+        ],
+    )  # fmt: skip
+    title = f"Plan for {plan.set_name!r}: {plural(len(plan.writes), 'write operation')}"
+    return "\n\n".join([title, counts, ops])
 
 
 @cli.command("plan")
@@ -121,6 +168,7 @@ def plan_command(set_id: int, as_json: bool) -> None:
                     "name": op.name,
                     "platform_id": op.platform_id,
                     "reason": op.reason,
+                    "changed_fields": op.changed_fields,
                 }
                 for op in plan.ops
             ],
@@ -161,27 +209,42 @@ def audit_command(set_id: int, run_id: str | None, limit: int, as_json: bool) ->
     log = SyncLogRepository(db)
     runs = log.runs(set_id, run_id=run_id, limit=limit)
     calls = log.audit_rows(campaign_set_id=set_id, run_id=run_id, limit=limit)
+    if run_id is not None and not runs and not calls:
+        raise NotFoundError(f"run {run_id!r} has no record for campaign set {set_id}")
     if as_json:
         emit_json({"runs": runs, "calls": calls})
         return
     if not runs and not calls:
         click.echo(f"no runs or platform calls recorded for set {set_id}")
         return
-    click.echo("runs:")
-    for run in runs:
-        click.echo(
-            f"  {run['started_at']:%Y-%m-%d %H:%M:%S} {run['run_id']} {run['kind']} "
-            f"{run['trigger'] or '-'} {run['status']}: {run['synced']} synced, "
-            f"{run['failed']} failed, {run['skipped']} skipped, {run['api_calls']} API calls, "
-            f"{run['rate_limited']} rate-limited, {run['retries']} retries"
-            + (f" ({run['summary']['refused']})" if (run["summary"] or {}).get("refused") else "")
-        )
-    click.echo("calls:")
-    for row in calls:
-        status = row["http_status"] if row["http_status"] is not None else "-"
-        click.echo(
-            f"  {row['created_at']:%Y-%m-%d %H:%M:%S} {row['run_id']} {row['operation']:<7} "
-            f"{row['entity_type'] or '-'} {row['entity_key'] or '-'} {row['method']} "
-            f"{row['path']} {status} {row['latency_ms']}ms {row['outcome']}"
-            + (f" {row['error']}" if row["error"] else "")
-        )
+    click.echo(f"runs ({len(runs)}):")
+    click.echo(table(RUN_HEADERS, [_run_row(run) for run in runs]))
+    click.echo("")
+    click.echo(f"platform calls ({len(calls)}):")
+    click.echo(table(CALL_HEADERS, [_call_row(row) for row in calls]))
+
+
+RUN_HEADERS = (
+    "started", "run", "kind", "trigger", "status", "synced", "failed", "skipped", "API calls",
+    "rate-limited", "retries", "note",
+)  # fmt: skip
+CALL_HEADERS = (
+    "time", "run", "operation", "entity", "key", "method", "path", "status", "latency ms",
+    "outcome", "error",
+)  # fmt: skip
+
+
+def _run_row(run: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        run["started_at"], run["run_id"], run["kind"], run["trigger"], run["status"],
+        run["synced"], run["failed"], run["skipped"], run["api_calls"], run["rate_limited"],
+        run["retries"], (run["summary"] or {}).get("refused"),
+    )  # fmt: skip
+
+
+def _call_row(row: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        row["created_at"], row["run_id"], row["operation"], row["entity_type"],
+        row["entity_key"], row["method"], row["path"], row["http_status"], row["latency_ms"],
+        row["outcome"], row["error"],
+    )  # fmt: skip

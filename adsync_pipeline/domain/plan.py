@@ -11,7 +11,8 @@ Rules, in order of precedence for one entity:
 - removed (itself or an ancestor): with a platform id → delete, once; without → noop;
 - no platform id → create (skip "blocked by parent" when the parent can never get an id
   in this push because the parent itself is skipped);
-- fingerprint differs from the last pushed one → update; else noop.
+- fingerprint differs from the last pushed one → update, naming the fields that differ
+  from the stored base (`platform_data["pushed"]`); else noop.
 
 Deletes do not cascade: Reddit has no DELETE verb, a delete is a PATCH of
 `configured_status: DELETED`, and the spec documents no effect on children. Every removed
@@ -31,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from adsync_pipeline.domain.fingerprint import fingerprint
+from adsync_pipeline.domain.fingerprint import fingerprint, pushable_fields
 from adsync_pipeline.domain.model import (
     AdGroup,
     Campaign,
@@ -43,6 +44,7 @@ from adsync_pipeline.domain.model import (
     SyncStatus,
     entity_type_of,
 )
+from adsync_pipeline.domain.reconcile import PUSHED
 
 MAX_ATTEMPTS = 3
 DELETED_FINGERPRINT = "deleted"
@@ -50,6 +52,19 @@ DELETED_FINGERPRINT = "deleted"
 REASON_CONFLICT = "open conflict"
 REASON_GIVEN_UP = f"gave up after {MAX_ATTEMPTS} attempts; run adsync retry"
 REASON_BLOCKED = "blocked by parent"
+
+# Canonical field -> its path in the import format, the names a person wrote.
+FIELD_NAMES = {
+    "budget_type": "budget.type",
+    "budget_amount": "budget.amount",
+    "budget_currency": "budget.currency",
+    "bid_strategy": "bidding.strategy",
+    "bid_amount": "bidding.amount",
+    "subreddits": "targeting.subreddits",
+    "interests": "targeting.interests",
+    "locations": "targeting.locations",
+    "devices": "targeting.devices",
+}
 
 
 class OpKind(StrEnum):
@@ -85,6 +100,8 @@ class PlannedOp:
     parent_key_path: tuple[str, ...] | None
     reason: str
     fingerprint: str
+    # An update's fields (as the import format names them) that differ from the base.
+    changed_fields: tuple[str, ...] = ()
 
     @property
     def is_write(self) -> bool:
@@ -148,24 +165,6 @@ def make_status_plan(campaign_set: CampaignSet, target: EntityStatus) -> Plan:
     return Plan(set_name=campaign_set.name, ops=tuple(ops))
 
 
-def format_plan(plan: Plan) -> str:
-    writes = len(plan.writes)
-    lines = [f"Plan for {plan.set_name!r}: {writes} write operation(s)", ""]
-    kinds = list(OpKind)
-    lines.append(f"{'level':<10}" + "".join(f"{kind.value:>8}" for kind in kinds))
-    for entity_type, per_kind in plan.counts().items():
-        lines.append(f"{entity_type.value:<10}" + "".join(f"{per_kind[k]:>8}" for k in kinds))
-    lines.append("")
-    for op in plan.ops:
-        where = "/".join(op.key_path)
-        platform = f" [{op.platform_id}]" if op.platform_id else ""
-        reason = f" ({op.reason})" if op.reason else ""
-        lines.append(
-            f"{op.op.value:<7} {op.entity_type.value:<9} {where} {op.name!r}{platform}{reason}"
-        )
-    return "\n".join(lines)
-
-
 # --- per entity ---------------------------------------------------------------------------
 
 
@@ -214,7 +213,9 @@ def _decide(
     removed = sync.removed or bool(ancestor_removed)
     current = fingerprint(entity)
 
-    def op(kind: OpKind, reason: str = "", fp: str = current) -> PlannedOp:
+    def op(
+        kind: OpKind, reason: str = "", fp: str = current, changed: tuple[str, ...] = ()
+    ) -> PlannedOp:
         return PlannedOp(
             op=kind,
             entity_type=entity_type_of(entity),
@@ -225,6 +226,7 @@ def _decide(
             parent_key_path=parent.key_path if parent else None,
             reason=reason,
             fingerprint=fp,
+            changed_fields=changed,
         )
 
     skip_reason = _skip_reason(entity, options)
@@ -241,8 +243,30 @@ def _decide(
             return op(OpKind.SKIP, REASON_BLOCKED)
         return op(OpKind.CREATE, "not on the platform yet")
     if current != sync.last_pushed_fingerprint:
-        return op(OpKind.UPDATE, "changed since the last push")
+        changed = changed_fields(entity)
+        return op(OpKind.UPDATE, _update_reason(changed), changed=changed or ())
     return op(OpKind.NOOP)
+
+
+def changed_fields(entity: Entity) -> tuple[str, ...] | None:
+    """The fields that differ between the entity's base (what the last push or pull left
+    on the platform) and the entity now, as the import format names them; None when no
+    base is stored (entities pushed before bases were kept)."""
+    base = (entity.sync.platform_data or {}).get(PUSHED)
+    if base is None:
+        return None
+    current = pushable_fields(entity)
+    names = [name for name in current if base.get(name) != current[name]]
+    names += [name for name in base if name not in current]
+    return tuple(FIELD_NAMES.get(name, name) for name in names)
+
+
+def _update_reason(changed: tuple[str, ...] | None) -> str:
+    if changed is None:
+        return "changed since the last push (no base stored to name the fields)"
+    if not changed:
+        return "changed since the last push"
+    return f"{', '.join(changed)} changed since the last push"
 
 
 def _skip_reason(entity: Entity, options: _Options) -> str | None:

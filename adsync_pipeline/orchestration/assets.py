@@ -6,25 +6,26 @@ from dagster import (
     Failure,
     MaterializeResult,
     MetadataValue,
-    TableColumn,
-    TableRecord,
-    TableSchema,
     asset,
 )
 
 from adsync_pipeline.domain.model import CampaignSet, EntityType
 from adsync_pipeline.domain.plan import OpKind, make_plan
 from adsync_pipeline.orchestration.checks import push_check_results, push_check_specs
-from adsync_pipeline.orchestration.partitions import REQUEST_TAG, TRIGGER_TAG, campaign_sets
+from adsync_pipeline.orchestration.partitions import (
+    REQUEST_TAG,
+    TRIGGER_TAG,
+    campaign_sets,
+    set_id_of,
+)
+from adsync_pipeline.orchestration.push_report import push_metadata, read_push_report
 from adsync_pipeline.orchestration.resources import CampaignStoreResource, RedditResource
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.sync_log import SyncLogRepository
-from adsync_pipeline.sync.results import PushResult
 from adsync_pipeline.sync.serve import serve_push
 
 PREVIEW_ROWS = 200
-RESULT_ROWS = 1000
 
 
 @asset(
@@ -35,7 +36,7 @@ RESULT_ROWS = 1000
 def campaign_hierarchy(
     context: AssetExecutionContext, store: CampaignStoreResource
 ) -> MaterializeResult:
-    set_id = int(context.partition_key)
+    set_id = set_id_of(context.partition_key)
     db = store.database()
     try:
         campaign_set = CampaignSetRepository(db).load(set_id)
@@ -61,13 +62,13 @@ def campaign_hierarchy(
     partitions_def=campaign_sets,
     deps=[campaign_hierarchy],
     group_name="adsync",
-    check_specs=push_check_specs("platform_push"),
+    check_specs=push_check_specs(),
     description="The campaign set pushed to its ad platform; platform ids stored as they come.",
 )
 def platform_push(
     context: AssetExecutionContext, store: CampaignStoreResource, reddit: RedditResource
 ) -> MaterializeResult:
-    set_id = int(context.partition_key)
+    set_id = set_id_of(context.partition_key)
     tags = context.run.tags
     request_id = int(tags[REQUEST_TAG]) if REQUEST_TAG in tags else None
     db = store.database()
@@ -86,18 +87,16 @@ def platform_push(
                 description=f"push refused: {result.refused}",
                 metadata={"refused": result.refused},
             )
-        audit_rows = SyncLogRepository(db).count_audit(context.run_id)
-        checks = push_check_results(db, set_id)
+        # From the store, as the push_history sensor reports pushes made outside Dagster.
+        run = SyncLogRepository(db).run(context.run_id)
+        if run is None:
+            raise Failure(description=f"push run {context.run_id} left no record in the store")
+        name = CampaignSetRepository(db).get_header(set_id).name
+        metadata = push_metadata(read_push_report(db, run, name))
+        checks = push_check_results(db, set_id, name)
     finally:
         db.dispose()
-    return MaterializeResult(
-        metadata={
-            **_push_metadata(result),
-            "audit_rows": audit_rows,
-            "reddit_api": reddit.settings().api_url,
-        },
-        check_results=checks,
-    )
+    return MaterializeResult(metadata=metadata, check_results=checks)
 
 
 def _level_counts(campaign_set: CampaignSet) -> dict[str, int]:
@@ -139,37 +138,3 @@ def _row(level: str, key: str, name: str, status: object, sync: object) -> str:
     platform_id = getattr(sync, "platform_id", None) or ""
     cells = [level, key, name.replace("|", "\\|"), str(status), str(state), platform_id]
     return "| " + " | ".join(cells) + " |"
-
-
-def _push_metadata(result: PushResult) -> dict[str, object]:
-    return {
-        "synced": result.synced,
-        "failed": result.failed,
-        "skipped": result.skipped,
-        "noop": result.noop,
-        "api_calls": result.api_calls,
-        "rate_limited_429s": result.rate_limited,
-        "retries": result.retries,
-        "duration_s": round(result.duration_s, 3),
-        "results": MetadataValue.table(
-            records=[
-                TableRecord(
-                    {
-                        "entity": o.entity,
-                        "key": o.key,
-                        "operation": o.operation,
-                        "platform_id": o.platform_id or "",
-                        "status": o.status,
-                        "error": o.message or "",
-                    }
-                )
-                for o in result.outcomes[:RESULT_ROWS]
-            ],
-            schema=TableSchema(
-                columns=[
-                    TableColumn(name, "string")
-                    for name in ("entity", "key", "operation", "platform_id", "status", "error")
-                ]
-            ),
-        ),
-    }

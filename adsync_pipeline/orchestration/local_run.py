@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 from dagster import DagsterInstance
 
-from adsync_pipeline.orchestration.partitions import REQUEST_TAG, campaign_sets, push_tags
+from adsync_pipeline.orchestration.partitions import (
+    REQUEST_TAG,
+    campaign_sets,
+    push_tags,
+    set_partition_key,
+)
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
 
@@ -28,7 +34,8 @@ def run_request_in_process(db: Database, request_id: int) -> LocalRun:
     # Recorded before the run starts, so a running sensor does not serve it as well.
     requests.mark_launched(request_id, run_id)
     instance = DagsterInstance.get()
-    partition = str(request.campaign_set_id)
+    set_id = request.campaign_set_id
+    partition = set_partition_key(set_id, CampaignSetRepository(db).get_header(set_id).name)
     if not instance.has_dynamic_partition(campaign_sets.name, partition):
         instance.add_dynamic_partitions(campaign_sets.name, [partition])
     tags = push_tags(request.ad_account_id, request.platform, request.trigger)

@@ -13,8 +13,14 @@ from dagster import (
 
 from adsync_pipeline.domain.plan import MAX_ATTEMPTS
 from adsync_pipeline.orchestration.jobs import push_campaign_set
-from adsync_pipeline.orchestration.partitions import RETRY_KEY_TAG, campaign_sets, push_tags
+from adsync_pipeline.orchestration.partitions import (
+    RETRY_KEY_TAG,
+    campaign_sets,
+    push_tags,
+    set_partition_key,
+)
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.sync_health import due_retries
 
@@ -37,6 +43,7 @@ def retry_failed_syncs(
     db = store.database()
     try:
         due = due_retries(db, now)
+        names = CampaignSetRepository(db).names([r.campaign_set_id for r in due]) if due else {}
     finally:
         db.dispose()
     requests: list[RunRequest] = []
@@ -44,9 +51,9 @@ def retry_failed_syncs(
         retry_key = f"{retry.campaign_set_id}:{retry.attempt}"
         if not _attempt_still_open(context, retry_key):
             continue
-        partition = str(retry.campaign_set_id)
+        partition = set_partition_key(retry.campaign_set_id, names[retry.campaign_set_id])
         if not context.instance.has_dynamic_partition(campaign_sets.name, partition):
-            # Sets pushed only with `adsync sync --now` have no partition yet.
+            # The push_history sensor adds every set's partition, but may not have ticked yet.
             context.instance.add_dynamic_partitions(campaign_sets.name, [partition])
         tags = push_tags(retry.ad_account_id, retry.platform, "retry")
         tags[RETRY_KEY_TAG] = retry_key

@@ -24,8 +24,11 @@ from adsync_pipeline.orchestration.partitions import (
     REQUEST_TAG,
     campaign_sets,
     push_tags,
+    set_id_of,
+    set_partition_key,
 )
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
 from adsync_pipeline.sync.alerts import RUN_FAILED, alert_on_sync_state, raise_alert
@@ -62,25 +65,31 @@ def pending_campaign_sets(
                 repo.mark_launched(request.id, run_id)
             elif utcnow() - request.requested_at > RESERVE_AFTER:
                 to_serve.append(request)
+        names = (
+            CampaignSetRepository(db).names([r.campaign_set_id for r in to_serve])
+            if to_serve
+            else {}
+        )
     finally:
         db.dispose()
     if not to_serve:
         return SkipReason("no unserved sync requests")
+    keys = {r.id: set_partition_key(r.campaign_set_id, names[r.campaign_set_id]) for r in to_serve}
     known = context.instance.get_dynamic_partitions(campaign_sets.name)
-    new_keys = sorted({str(r.campaign_set_id) for r in to_serve} - set(known))
+    new_keys = sorted(set(keys.values()) - set(known))
     return SensorResult(
-        run_requests=[_run_request(r) for r in to_serve],
+        run_requests=[_run_request(r, keys[r.id]) for r in to_serve],
         dynamic_partitions_requests=[campaign_sets.build_add_request(new_keys)] if new_keys else [],
         cursor=str(max([cursor, *(r.id for r in to_serve)])),
     )
 
 
-def _run_request(request: SyncRequestRecord) -> RunRequest:
+def _run_request(request: SyncRequestRecord, partition_key: str) -> RunRequest:
     tags = push_tags(request.ad_account_id, request.platform, request.trigger)
     tags[REQUEST_TAG] = str(request.id)
     return RunRequest(
         run_key=f"{request.campaign_set_id}:{request.id}",
-        partition_key=str(request.campaign_set_id),
+        partition_key=partition_key,
         tags=tags,
     )
 
@@ -108,7 +117,7 @@ def push_run_failed(context: RunFailureSensorContext, store: CampaignStoreResour
             db,
             RUN_FAILED,
             f"push run {run.run_id} of set {set_id} failed: {message}",
-            campaign_set_id=int(set_id) if set_id else None,
+            campaign_set_id=set_id_of(set_id) if set_id else None,
             ad_account_id=int(account) if account else None,
             dagster_run_id=run.run_id,
             dedupe_key=f"run_failed:{run.run_id}",

@@ -677,6 +677,15 @@ class CampaignSetRepository:
             archived_at=head.archived_at,
         )
 
+    def names(self, set_ids: Sequence[int] | None = None) -> dict[int, str]:
+        """Set id → name, of the given sets or of all: one light statement (Dagster names
+        its partitions after sets on every sensor tick)."""
+        query = select(SETS.c.id, SETS.c.name).order_by(SETS.c.id)
+        if set_ids is not None:
+            query = query.where(SETS.c.id.in_(set_ids))
+        with self.db.engine.connect() as conn:
+            return {set_id: name for set_id, name in conn.execute(query)}
+
     def list(self) -> list[CampaignSetSummary]:
         with self.db.engine.connect() as conn:
             heads = conn.execute(

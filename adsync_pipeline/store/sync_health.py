@@ -61,10 +61,18 @@ class OpenBreaker:
 
 
 @dataclass(frozen=True)
+class EntityState:
+    entity_type: str
+    key: str
+    sync_status: str
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class SetSyncHealth:
     by_status: dict[str, int]
-    unsynced_keys: list[str]  # "<entity type>:<key> (<status>)", capped
-    synced_without_platform_id: list[str]
+    unsynced: list[EntityState]  # capped at the sample size
+    synced_without_platform_id: list[EntityState]  # capped at the sample size
 
 
 def due_retries(db: Database, now: datetime, max_attempts: int = MAX_ATTEMPTS) -> list[DueRetry]:
@@ -132,19 +140,20 @@ def open_breakers(db: Database) -> list[OpenBreaker]:
 
 def set_sync_health(db: Database, set_id: int, sample: int = 20) -> SetSyncHealth:
     by_status: dict[str, int] = {}
-    unsynced: list[str] = []
-    missing_ids: list[str] = []
+    unsynced: list[EntityState] = []
+    missing_ids: list[EntityState] = []
     with db.transaction() as session:
         for entity_type, table in ENTITY_TABLES.items():
             rows = session.execute(
-                select(table.key, table.sync_status, table.platform_id).where(
+                select(table.key, table.sync_status, table.platform_id, table.last_error).where(
                     table.campaign_set_id == set_id, table.removed_at.is_(None)
                 )
             ).all()
-            for key, status, platform_id in rows:
+            for key, status, platform_id, last_error in rows:
                 by_status[status] = by_status.get(status, 0) + 1
+                state = EntityState(entity_type, key, status, last_error)
                 if status != SYNCED and len(unsynced) < sample:
-                    unsynced.append(f"{entity_type}:{key} ({status})")
+                    unsynced.append(state)
                 if status == SYNCED and not platform_id and len(missing_ids) < sample:
-                    missing_ids.append(f"{entity_type}:{key}")
+                    missing_ids.append(state)
     return SetSyncHealth(by_status, unsynced, missing_ids)

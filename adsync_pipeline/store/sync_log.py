@@ -198,6 +198,44 @@ class SyncLogRepository:
                 )
             )
 
+    # Push history, as Dagster reports it ----------------------------------------------
+
+    def runs_after(self, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Runs with a row id above `after_id`, finished or not, oldest first."""
+        query = select(SyncRun).where(SyncRun.id > after_id).order_by(SyncRun.id).limit(limit)
+        with self.db.sessions() as session:
+            rows = list(session.execute(query).scalars())
+        return [_columns(SyncRun, row) for row in rows]
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """The (latest) row of run `run_id`."""
+        query = select(SyncRun).where(SyncRun.run_id == run_id).order_by(SyncRun.id.desc())
+        with self.db.sessions() as session:
+            row = session.execute(query.limit(1)).scalar_one_or_none()
+        return None if row is None else _columns(SyncRun, row)
+
+    def first_audit_rows(self, run_id: str, limit: int) -> list[dict[str, Any]]:
+        """The run's first `limit` platform calls, in the order they were made."""
+        query = select(SyncAudit).where(SyncAudit.run_id == run_id).order_by(SyncAudit.id)
+        with self.db.sessions() as session:
+            rows = list(session.execute(query.limit(limit)).scalars())
+        return [_columns(SyncAudit, row) for row in rows]
+
+    def run_outcomes(self, campaign_set_id: int, run_id: str) -> list[dict[str, Any]]:
+        """The run's per-entity outcomes (its `sync-progress` events: every entity it wrote,
+        failed or skipped; entities with nothing to do are only counted), in order."""
+        query = (
+            select(SyncEvent.payload)
+            .where(
+                SyncEvent.campaign_set_id == campaign_set_id,
+                SyncEvent.run_id == run_id,
+                SyncEvent.event_type == "sync-progress",
+            )
+            .order_by(SyncEvent.id)
+        )
+        with self.db.sessions() as session:
+            return list(session.execute(query).scalars())
+
     # Circuit breaker ------------------------------------------------------------------
 
     def breaker(self, platform: str, ad_account_id: int) -> BreakerSnapshot:
@@ -235,3 +273,7 @@ class SyncLogRepository:
                 session.add(row)
             row.state, row.opened_at, row.reason = state, opened_at, reason
         return BreakerSnapshot(state, opened_at, reason)
+
+
+def _columns(model: type[SyncAudit | SyncRun], row: SyncAudit | SyncRun) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in model.__table__.columns}

@@ -10,30 +10,8 @@ import pytest
 from adsync_pipeline.cli.accounts import resolve_account
 from adsync_pipeline.cli.base import UserError
 from adsync_pipeline.errors import NotFoundError
-from adsync_pipeline.sandbox.reddit import RunningSandbox
-from adsync_pipeline.sandbox.reddit_state import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN
-from adsync_pipeline.security.vault import generate_key
+from adsync_pipeline.sandbox.reddit_state import AD_ACCOUNT_ID as ACCOUNT
 from adsync_pipeline.store.accounts import AccountRecord
-
-ACCOUNT = "t2_sandbox01"
-
-
-@pytest.fixture
-def connected(adsync, env_db: str, reddit_sandbox: RunningSandbox, monkeypatch) -> dict:
-    for name, value in {
-        "ADSYNC_ENCRYPTION_KEY": generate_key(),
-        "ADSYNC_REDDIT_API_URL": reddit_sandbox.api_url,
-        "ADSYNC_REDDIT_AUTH_URL": reddit_sandbox.auth_url,
-        "ADSYNC_REDDIT_CLIENT_ID": CLIENT_ID,
-        "ADSYNC_REDDIT_CLIENT_SECRET": CLIENT_SECRET,
-    }.items():
-        monkeypatch.setenv(name, value)
-    added = adsync(
-        "accounts", "add", "reddit", "--account-id", ACCOUNT, "--refresh-token", REFRESH_TOKEN,
-        "--json",
-    )  # fmt: skip
-    assert added.code == 0, added.err
-    return json.loads(added.out)
 
 
 def test_revoke_by_the_platform_account_id_that_list_shows(adsync, connected: dict) -> None:

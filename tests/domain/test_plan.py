@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
+from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import (
     Ad,
     AdGroup,
@@ -16,10 +19,10 @@ from adsync_pipeline.domain.plan import (
     DELETED_FINGERPRINT,
     OpKind,
     Plan,
-    format_plan,
     make_plan,
     make_status_plan,
 )
+from adsync_pipeline.domain.reconcile import PUSHED
 from tests.builders import all_entities, mark_synced, summer_sale
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -244,15 +247,37 @@ def test_status_plan_refuses_other_targets() -> None:
         make_status_plan(summer_sale(), EntityStatus.DRAFT)
 
 
-def test_format_plan_lists_counts_then_ops() -> None:
+def with_bases(campaign_set):
+    """As if every entity had been pushed with the engine storing its base."""
+    for entity in all_entities(mark_synced(campaign_set)):
+        entity.sync.platform_data = {PUSHED: pushable_fields(entity)}
+    return campaign_set
+
+
+def test_an_update_names_the_fields_changed_since_the_last_push() -> None:
+    campaign_set = with_bases(summer_sale())
+    shoes = campaign_set.campaigns[0]
+    shoes.name = "Renamed"
+    shoes.budget = replace(shoes.budget, amount=Decimal("75"))
+    runners = shoes.ad_groups[0]
+    runners.targeting = replace(runners.targeting, subreddits=["running"])
+
+    plan = make_plan(campaign_set, NOW)
+
+    assert op_at(plan, SHOES).changed_fields == ("name", "budget.amount")
+    assert op_at(plan, SHOES).reason == "name, budget.amount changed since the last push"
+    assert op_at(plan, RUNNERS).reason == "targeting.subreddits changed since the last push"
+    assert op_at(plan, HALF_OFF).changed_fields == ()
+
+
+def test_an_update_without_a_stored_base_says_so() -> None:
     campaign_set = mark_synced(summer_sale())
     campaign_set.campaigns[0].name = "Renamed"
 
-    text = format_plan(make_plan(campaign_set, NOW))
+    (update,) = make_plan(campaign_set, NOW).writes
 
-    assert "1 write operation(s)" in text
-    assert text.index("campaign ") < text.index("update  campaign  shoes")
-    assert "'Renamed'" in text
+    assert update.changed_fields == ()
+    assert update.reason == "changed since the last push (no base stored to name the fields)"
 
 
 def test_every_entity_gets_exactly_one_op() -> None:

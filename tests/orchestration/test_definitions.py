@@ -35,6 +35,7 @@ def test_the_expected_definitions_exist() -> None:
     assert jobs == {"push_campaign_set", "reconcile_account", "resolve_conflict"}
     assert {s.name for s in repo.sensor_defs} == {
         "pending_campaign_sets",
+        "push_history",
         "push_run_failed",
         "push_run_finished",
     }

@@ -31,10 +31,10 @@ def test_due_failure_gets_a_retry_run_keyed_by_attempt(store: Database, store_ur
     with instance_for_test() as instance:
         (run,) = _tick(instance, store_url)
         assert run.run_key == f"retry:{set_id}:2"
-        assert run.partition_key == str(set_id)
+        assert run.partition_key == f"{set_id}-summer"
         assert run.tags["adsync/trigger"] == "retry"
         assert run.tags["adsync/ad_account"] == str(account_id)
-        assert instance.has_dynamic_partition("campaign_sets", str(set_id))
+        assert instance.has_dynamic_partition("campaign_sets", f"{set_id}-summer")
 
 
 def test_next_attempt_at_is_respected(store: Database, store_url: str) -> None:

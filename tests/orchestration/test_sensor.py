@@ -32,7 +32,7 @@ def test_one_request_one_run_request_never_twice(store: Database, store_url: str
         assert isinstance(result, SensorResult)
         (run,) = result.run_requests
         assert run.run_key == f"{set_id}:{request_id}"
-        assert run.partition_key == str(set_id)
+        assert run.partition_key == f"{set_id}-summer"  # the set's id and name
         assert run.tags == {
             "adsync/ad_account": str(account_id),
             "adsync/platform": "reddit",
@@ -40,7 +40,7 @@ def test_one_request_one_run_request_never_twice(store: Database, store_url: str
             "adsync/trigger": "manual",
         }
         (partitions,) = result.dynamic_partitions_requests
-        assert list(partitions.partition_keys) == [str(set_id)]
+        assert list(partitions.partition_keys) == [f"{set_id}-summer"]
         assert result.cursor == str(request_id)
 
         again = _tick(instance, store_url, result.cursor)
@@ -52,7 +52,7 @@ def test_new_request_for_same_set_gets_a_new_run(store: Database, store_url: str
     first = request_sync(store, set_id, "ana")
     with instance_for_test() as instance:
         cursor = _tick(instance, store_url, None).cursor
-        instance.add_dynamic_partitions("campaign_sets", [str(set_id)])
+        instance.add_dynamic_partitions("campaign_sets", [f"{set_id}-summer"])
         second = request_sync(store, set_id, "ana", trigger="api")
         result = _tick(instance, store_url, cursor)
         (run,) = result.run_requests

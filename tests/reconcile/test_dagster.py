@@ -73,7 +73,7 @@ def test_assets_check_and_resolve_job(pushed: Callable[..., Pushed], db_url: str
     assert (request.campaign_set_id, request.trigger) == (setup.set_id, "conflict")
     account = AccountRepository(setup.db).find("reddit", AD_ACCOUNT_ID)
     assert account is not None
-    assert _run_request(request).tags[ACCOUNT_TAG] == str(account.id)
+    assert _run_request(request, "any").tags[ACCOUNT_TAG] == str(account.id)
     setup.push()  # what that run does
     assert setup.platform("campaigns", campaign.sync.platform_id)["name"] == "Renamed locally"
     assert setup.load().campaigns[0].sync.sync_status is SyncStatus.SYNCED

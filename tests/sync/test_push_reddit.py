@@ -173,8 +173,8 @@ async def test_audit_command_shows_runs_with_totals_then_calls(
     assert (run["synced"], run["failed"], run["api_calls"]) == (8, 0, len(audit["calls"]))
     assert {call["run_id"] for call in audit["calls"]} == {"audited-push"}
     text = CliRunner().invoke(cli, ["audit", str(summer)], catch_exceptions=False).output
-    assert "audited-push push" in text and "8 synced, 0 failed" in text
-    assert text.index("runs:") < text.index("calls:")
+    assert "audited-push" in text and " push " in text
+    assert text.index("runs (1):") < text.index(f"platform calls ({len(audit['calls'])}):")
 
 
 async def test_a_lost_create_adopts_its_own_entity_not_a_same_named_one_of_another_set(
