@@ -147,6 +147,7 @@ def test_adsync_sync_is_served_by_the_daemon(
         run = _wait_for_run(instance, request["request_id"], started, daemon, tmp_path)
         assert run.status == DagsterRunStatus.SUCCESS, _daemon_log(tmp_path)
         assert run.tags["adsync/ad_account"] and run.tags["adsync/trigger"] == "cli"
+        assert run.tags["dagster/partition"] == f"{set_id}-summer-sale-2026"
         metadata = _push_metadata(instance, run.run_id)
 
     state = reddit_sandbox.state.snapshot()
@@ -154,7 +155,7 @@ def test_adsync_sync_is_served_by_the_daemon(
     assert {"Summer Sale - Shoes", "Summer Sale - Bags"} <= campaign_names
     assert metadata["synced"] >= len(state["campaigns"]) + len(state["ad_groups"])
     assert metadata["failed"] == 0
-    assert metadata["api_calls"] > 0 and metadata["audit_rows"] > 0
+    assert metadata["api_calls"] > 0 and metadata["audit_calls"] == len(metadata["audit"]) > 0
     pushed_ids = {row["platform_id"] for row in metadata["results"]}
     assert set(state["campaigns"]) <= pushed_ids
 
@@ -182,7 +183,8 @@ def _push_metadata(instance: DagsterInstance, run_id: str) -> dict[str, object]:
             materialization = event.step_materialization_data.materialization
             if materialization.asset_key.to_user_string() == "platform_push":
                 values = {k: v.value for k, v in materialization.metadata.items()}
-                values["results"] = [r.data for r in values["results"].records]
+                for table in ("results", "audit"):
+                    values[table] = [r.data for r in values[table].records]
                 return values
     pytest.fail("the run materialized no platform_push")
 
