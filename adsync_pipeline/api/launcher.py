@@ -27,8 +27,10 @@ class InProcessLauncher:
     def __call__(self, set_id: int, request_id: int) -> None:
         run_id = new_run_id()
         # Recorded before returning, so the Dagster sensor (if one runs) leaves it alone.
-        self.requests.mark_launched(request_id, run_id)
-        self.pool.submit(self._serve, set_id, request_id, run_id)
+        # Not ours when another launch got there first: a request joined by a concurrent
+        # one (coalesced) is launched by each of them, and must run once.
+        if self.requests.mark_launched(request_id, run_id):
+            self.pool.submit(self._serve, set_id, request_id, run_id)
 
     def _serve(self, set_id: int, request_id: int, run_id: str) -> None:
         try:

@@ -19,7 +19,7 @@ from adsync_pipeline.store.migrate import upgrade_database
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.sync.push import PushOptions
-from adsync_pipeline.sync.requests import request_sync
+from adsync_pipeline.sync.requests import queue_push
 from adsync_pipeline.sync.results import EntityOutcome, PushResult
 from adsync_pipeline.sync.runner import run_push
 
@@ -109,12 +109,24 @@ def sync_command(set_id: int, now: bool, concurrency: int, as_json: bool) -> Non
     if now:
         _push(set_id, as_json, options=PushOptions(concurrency=concurrency), trigger="cli")
         return
-    request_id = request_sync(db, set_id, requested_by=getpass.getuser(), trigger="cli")
+    queued = queue_push(db, set_id, requested_by=getpass.getuser(), trigger="cli")
     if as_json:
-        emit_json({"request_id": request_id, "campaign_set_id": set_id, "status": "queued"})
+        emit_json(
+            {
+                "request_id": queued.id,
+                "campaign_set_id": set_id,
+                "status": "queued",
+                "coalesced": queued.coalesced,
+            }
+        )
+    elif queued.coalesced:
+        click.echo(
+            f"set {set_id} is already queued as request {queued.id}, not launched yet; "
+            "that request pushes the set as it is now."
+        )
     else:
         click.echo(
-            f"sync request {request_id} queued for set {set_id}; the Dagster sensor "
+            f"sync request {queued.id} queued for set {set_id}; the Dagster sensor "
             "`pending_campaign_sets` launches it (see `adsync status`)."
         )
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.db import Database
@@ -60,6 +61,31 @@ def _record(row: SyncRequest, set_row: CampaignSetRow) -> SyncRequestRecord:
     )
 
 
+@dataclass(frozen=True)
+class QueuedRequest:
+    record: SyncRequestRecord
+    # True when an earlier request of the set, not launched yet, serves this one too.
+    coalesced: bool
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+
+def _locked_set(session: Session, set_id: int) -> CampaignSetRow | None:
+    """The set's row, locked until the transaction ends, so that one caller at a time
+    decides about the set's requests."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: a write that changes nothing takes the database's write
+        # lock first (waiting for the holder), so the reads after it see every commit.
+        session.execute(
+            text("UPDATE campaign_sets SET revision = revision WHERE id = :id"), {"id": set_id}
+        )
+    return session.scalars(
+        select(CampaignSetRow).where(CampaignSetRow.id == set_id).with_for_update()
+    ).first()
+
+
 _JOINED = select(SyncRequest, CampaignSetRow).join(
     CampaignSetRow, CampaignSetRow.id == SyncRequest.campaign_set_id
 )
@@ -75,11 +101,32 @@ class SyncRequestRepository:
         requested_by: str | None,
         trigger: str = "manual",
         operation: str = "push",
-    ) -> SyncRequestRecord:
+    ) -> QueuedRequest:
+        """Queue a push of the set, or join the request of it that is queued already.
+
+        A request no run has picked up yet pushes whatever the set holds when its run
+        starts, so a second one would only push the same thing again: it gets that
+        request back instead (100 clicks of "Sync" make one push). The check and the
+        insert hold the set's lock, so concurrent callers, in any process, agree.
+        """
         with self.db.transaction() as session:
-            set_row = session.get(CampaignSetRow, set_id)
+            set_row = _locked_set(session, set_id)
             if set_row is None:
                 raise NotFoundError(f"campaign set {set_id} does not exist")
+            queued = session.scalars(
+                select(SyncRequest)
+                .where(
+                    SyncRequest.campaign_set_id == set_id,
+                    SyncRequest.operation == operation,
+                    SyncRequest.status == QUEUED,
+                    SyncRequest.dagster_run_id.is_(None),
+                )
+                .order_by(SyncRequest.id)
+                .limit(1)
+            ).first()
+            if queued is not None:
+                queued.revision = set_row.revision
+                return QueuedRequest(_record(queued, set_row), coalesced=True)
             row = SyncRequest(
                 campaign_set_id=set_id,
                 revision=set_row.revision,
@@ -91,7 +138,7 @@ class SyncRequestRepository:
             )
             session.add(row)
             session.flush()
-            return _record(row, set_row)
+            return QueuedRequest(_record(row, set_row), coalesced=False)
 
     def get(self, request_id: int) -> SyncRequestRecord:
         with self.db.transaction() as session:
@@ -120,13 +167,19 @@ class SyncRequestRepository:
             found = session.execute(query.limit(1)).first()
             return _record(*found) if found else None
 
-    def mark_launched(self, request_id: int, run_id: str) -> None:
-        """Record the run serving the request. Idempotent; the first run recorded wins."""
+    def mark_launched(self, request_id: int, run_id: str) -> bool:
+        """Record the run serving the request; True when this call recorded it. The first
+        run recorded wins, atomically: of two launchers racing for one request, one runs it.
+        """
         with self.db.transaction() as session:
-            row = self._row(session, request_id)
-            if row.dagster_run_id is None:
-                row.dagster_run_id = run_id
-                row.launched_at = utcnow()
+            self._row(session, request_id)
+            claimed = session.execute(
+                update(SyncRequest)
+                .where(SyncRequest.id == request_id, SyncRequest.dagster_run_id.is_(None))
+                .values(dagster_run_id=run_id, launched_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            return claimed.rowcount == 1
 
     def mark_running(self, request_id: int, run_id: str) -> None:
         with self.db.transaction() as session:

@@ -24,7 +24,10 @@ def test_events_after_filters_and_progress_counts(database: Database):
         .import_set(parse_json(EXAMPLE.read_text(), "seed"))
         .campaign_set_id
     )
-    job, other = request_sync(database, set_id, "t"), request_sync(database, set_id, "t")
+    job = request_sync(database, set_id, "t")
+    # Launched, so the next request is a new one (a queued one would be joined).
+    SyncRequestRepository(database).mark_launched(job, "run")
+    other = request_sync(database, set_id, "t")
     log = SyncLogRepository(database)
     for n, status in enumerate(["synced", "synced", "failed", "skipped"]):
         payload = {"entity": "ad", "key": f"a/b/{n}", "status": status, "platformId": None}

@@ -53,6 +53,8 @@ def test_new_request_for_same_set_gets_a_new_run(store: Database, store_url: str
     with instance_for_test() as instance:
         cursor = _tick(instance, store_url, None).cursor
         instance.add_dynamic_partitions("campaign_sets", [f"{set_id}-summer"])
+        # Its run started (a request still waiting for one would be joined instead).
+        SyncRequestRepository(store).mark_launched(first, "run-1")
         second = request_sync(store, set_id, "ana", trigger="api")
         result = _tick(instance, store_url, cursor)
         (run,) = result.run_requests
@@ -87,8 +89,9 @@ def test_request_below_cursor_without_a_run_is_served_again_later(
 
 
 def test_work_per_tick_is_capped_and_nothing_is_skipped(store: Database, store_url: str) -> None:
-    set_id, _ = add_set(store)
-    ids = [request_sync(store, set_id, "bulk") for _ in range(MAX_REQUESTS_PER_TICK + 5)]
+    # One set each: requests of one set still waiting for a run are one request.
+    sets = [add_set(store, name=f"Set {n}")[0] for n in range(MAX_REQUESTS_PER_TICK + 5)]
+    ids = [request_sync(store, set_id, "bulk") for set_id in sets]
     with instance_for_test() as instance:
         first = _tick(instance, store_url, None)
         assert len(first.run_requests) == MAX_REQUESTS_PER_TICK
