@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from adsync_pipeline.api import schemas
 from adsync_pipeline.api.deps import (
@@ -15,9 +16,10 @@ from adsync_pipeline.api.deps import (
     StatusPusherDep,
 )
 from adsync_pipeline.api.documents import DOCUMENT_BODY, detail, read_document
-from adsync_pipeline.api.errors import COMMON_RESPONSES
+from adsync_pipeline.api.errors import COMMON_RESPONSES, error_response
 from adsync_pipeline.api.jobs import job_view, queue_sync
 from adsync_pipeline.domain.model import CampaignSet, EntityStatus, SetStatus
+from adsync_pipeline.domain.pulled import PulledFieldsReverted
 from adsync_pipeline.errors import AdsyncError, ValidationFailed
 from adsync_pipeline.store.campaign_sets import (
     CampaignSetHeader,
@@ -27,6 +29,7 @@ from adsync_pipeline.store.campaign_sets import (
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_log import SyncLogRepository
 from adsync_pipeline.store.sync_requests import SyncRequestRepository
+from adsync_pipeline.sync.imports import import_document
 
 router = APIRouter(
     prefix="/api/v1/campaign-sets", tags=["campaign sets"], responses=COMMON_RESPONSES
@@ -138,10 +141,21 @@ def get_set(set_id: SetId, db: Db) -> schemas.CampaignSetDetail:
 @router.put(
     "/{setId}",
     summary="Re-import a campaign set (matched by key at every level)",
+    description="Refused with 409 when the document sets back values reconcile pulled from "
+    "the platform (`problems` lists each); `force=true` imports it anyway and the next push "
+    "sends the document's values.",
     openapi_extra=DOCUMENT_BODY,
     responses={**CONFLICT, **BODY_ERRORS},
+    response_model=schemas.ImportOutcome,
 )
-async def replace_set(set_id: SetId, request: Request, db: Db) -> schemas.ImportOutcome:
+async def replace_set(
+    set_id: SetId,
+    request: Request,
+    db: Db,
+    force: Annotated[
+        bool, Query(description="Import even where the document undoes platform edits.")
+    ] = False,
+) -> schemas.ImportOutcome | JSONResponse:
     repo = CampaignSetRepository(db)
     stored = _live(repo.get_header(set_id))
     doc = await read_document(request)
@@ -158,7 +172,16 @@ async def replace_set(set_id: SetId, request: Request, db: Db) -> schemas.Import
     ]
     if problems:
         raise ValidationFailed(problems)
-    return _outcome(repo.import_set(doc))
+    try:
+        return _outcome(import_document(db, doc, force=force))
+    except PulledFieldsReverted as refused:
+        return error_response(
+            409,
+            f"re-importing would undo {len(refused.reverts)} change(s) made on the platform "
+            "and pulled into local; nothing was imported. PUT again with ?force=true to send "
+            "the document's values to the platform anyway",
+            [{"path": revert.path, "message": revert.message} for revert in refused.reverts],
+        )
 
 
 @router.delete(
@@ -231,6 +254,8 @@ def pause_set(set_id: SetId, db: Db, pusher: StatusPusherDep) -> schemas.StatusC
 @router.post(
     "/{setId}/resume",
     summary="Resume every campaign of the set on the platform (synchronous)",
+    description="Each campaign returns to the status its document authors: one authored as "
+    "paused stays paused.",
     responses=CONFLICT,
 )
 def resume_set(set_id: SetId, db: Db, pusher: StatusPusherDep) -> schemas.StatusChange:

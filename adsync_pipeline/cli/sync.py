@@ -197,7 +197,12 @@ def _status_command(name: str, target: EntityStatus, help_text: str) -> None:
 
 
 _status_command("pause", EntityStatus.PAUSED, "Pause every campaign of SET_ID on the platform.")
-_status_command("resume", EntityStatus.ACTIVE, "Resume every campaign of SET_ID on the platform.")
+_status_command(
+    "resume",
+    EntityStatus.ACTIVE,
+    "Resume every campaign of SET_ID on the platform. Each returns to the status its file "
+    "authors: one authored as paused stays paused.",
+)
 
 
 @cli.command("retry")

@@ -44,6 +44,7 @@ from adsync_pipeline.domain.model import (
     SyncStatus,
     entity_type_of,
 )
+from adsync_pipeline.domain.pause import resume_status
 from adsync_pipeline.domain.reconcile import PUSHED
 
 MAX_ATTEMPTS = 3
@@ -151,17 +152,20 @@ def make_plan(
 def make_status_plan(campaign_set: CampaignSet, target: EntityStatus) -> Plan:
     """Pause or resume a whole set: one pause/resume op per campaign on the platform.
 
-    Each op's fingerprint is that of the campaign with `status = target`: the applier sets
-    the local status too (local stays the source of truth), and the next plan sees no change.
+    Resuming brings each campaign back to its authored status (`resume_status`): active
+    ones are resumed, one the file authors as paused is paused (again). Each op's
+    fingerprint is that of the campaign with its new status: the applier sets the local
+    status too (local stays the source of truth), and the next plan sees no change.
     """
     if target not in (EntityStatus.ACTIVE, EntityStatus.PAUSED):
         raise ValueError(f"a set can only be paused or resumed, not set to {target}")
-    kind = OpKind.PAUSE if target is EntityStatus.PAUSED else OpKind.RESUME
-    ops = [
-        _status_op(campaign, target, kind)
-        for campaign in campaign_set.campaigns
-        if not campaign.sync.removed
-    ]
+    ops = []
+    for campaign in campaign_set.campaigns:
+        if campaign.sync.removed:
+            continue
+        status = target if target is EntityStatus.PAUSED else resume_status(campaign)
+        kind = OpKind.RESUME if status is EntityStatus.ACTIVE else OpKind.PAUSE
+        ops.append(_status_op(campaign, status, kind))
     return Plan(set_name=campaign_set.name, ops=tuple(ops))
 
 

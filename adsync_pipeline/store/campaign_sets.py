@@ -9,7 +9,7 @@ committed transaction of its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -51,6 +51,8 @@ from adsync_pipeline.domain.model import (
     SyncStatus,
     Targeting,
 )
+from adsync_pipeline.domain.pause import authored_while_paused
+from adsync_pipeline.domain.pulled import unmarked
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import (
@@ -123,6 +125,10 @@ class CampaignSetHeader:
     revision: int
     last_synced_at: datetime | None
     archived_at: datetime | None
+
+
+# Called by `import_set` with the stored set and the document before anything is written.
+ImportGuard = Callable[[CampaignSet, CampaignSet], None]
 
 
 @dataclass(frozen=True)
@@ -562,6 +568,34 @@ class _Writer:
             self.stats.removed += len(params)
 
 
+def _settled_platform_data(
+    stored: dict[tuple[EntityType, tuple[str, ...]], Entity], paused: dict[int, dict[str, Any]]
+) -> dict[EntityType, dict[int, dict[str, Any] | None]]:
+    """The `platform_data` an import leaves on stored entities: pulled marks settled, and
+    paused campaigns' records (`paused`, by campaign id) updated."""
+    changed: dict[EntityType, dict[int, dict[str, Any] | None]] = defaultdict(dict)
+    for (entity_type, _), entity in stored.items():
+        assert entity.id is not None
+        data = paused.get(entity.id) if entity_type is EntityType.CAMPAIGN else None
+        cleared = unmarked(data if data is not None else entity.sync.platform_data)
+        if cleared is not None or data is not None:
+            changed[entity_type][entity.id] = cleared if cleared is not None else data
+    return changed
+
+
+def _write_platform_data(
+    conn: Connection, changed: dict[EntityType, dict[int, dict[str, Any] | None]]
+) -> None:
+    for entity_type, by_id in changed.items():
+        table = TABLES[entity_type]
+        conn.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values(platform_data=bindparam("platform_data")),
+            [{"_id": entity_id, "platform_data": data} for entity_id, data in by_id.items()],
+        )
+
+
 def _counts(doc: CampaignSet) -> dict[str, int]:
     groups = [g for c in doc.campaigns for g in c.ad_groups]
     return {
@@ -735,9 +769,14 @@ class CampaignSetRepository:
 
     # Import -------------------------------------------------------------------------------
 
-    def import_set(self, doc: CampaignSet) -> ImportResult:
+    def import_set(self, doc: CampaignSet, guard: ImportGuard | None = None) -> ImportResult:
         """Create the set, or update it in place when one with the same name exists under
-        the same ad account (matched by key at every level). All or nothing."""
+        the same ad account (matched by key at every level). All or nothing: `guard` sees
+        the stored set and the document first, and what it raises leaves nothing written.
+
+        A paused campaign keeps its status, and the document's becomes the one `resume`
+        restores. Marks of values pulled from the platform are settled: the import either
+        agrees with them or was confirmed."""
         now = utcnow()
         with self.db.engine.begin() as conn:
             account_id = self._ensure_account(conn, doc.platform, doc.ad_account_id, now)
@@ -769,10 +808,16 @@ class CampaignSetRepository:
                 stored = _load(conn, set_id, existing.positions)
                 assert stored is not None
                 existing.by_path = _index(stored)
+                paused = authored_while_paused(stored, doc)
+                if guard is not None:
+                    guard(stored, doc)
+                settled = _settled_platform_data(existing.by_path, paused)
             doc.id = set_id
             writer = _Writer(conn, set_id, existing, now)
             writer.write(doc)
             stats = writer.stats
+            if head is not None:
+                _write_platform_data(conn, settled)
             if head is not None and (stats.added or stats.updated or stats.removed):
                 revision += 1
                 conn.execute(

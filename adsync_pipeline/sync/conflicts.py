@@ -37,6 +37,7 @@ from adsync_pipeline.domain.model import (
     entity_type_of,
 )
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
+from adsync_pipeline.domain.pulled import marked
 from adsync_pipeline.domain.reconcile import DELETED_FIELD, KEYWORDS, PUSHED, KeywordPull
 from adsync_pipeline.errors import AdsyncError, NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
@@ -138,10 +139,14 @@ def _resolve_field(
         status = SyncStatus.SYNCED
     else:
         status = SyncStatus.PENDING
+    platform_data = {**platform_data, PUSHED: base}
+    if use == "platform":
+        # Taken from the platform like a pull: a re-import must not quietly undo it.
+        platform_data = marked(platform_data, {conflict.field: conflict.remote}, utcnow())
     sets.update_entity(
         entity_type,
         entity.id,
-        platform_data={**platform_data, PUSHED: base},
+        platform_data=platform_data,
         last_pushed_fingerprint=new_fingerprint,
         sync_status=status,
         attempts=0,
@@ -240,7 +245,11 @@ def _resolve_keywords(
                     settled["last_pushed_fingerprint"] = DELETED_FINGERPRINT
             else:
                 _, settled = synced_keyword(group, keyword.text)
-                settled["platform_data"] = {PUSHED: pushable_fields(keyword)}
+                settled["platform_data"] = {
+                    # The mark of a keyword taken from the platform's list stays.
+                    **(keyword.sync.platform_data or {}),
+                    PUSHED: pushable_fields(keyword),
+                }
                 settled["last_pushed_fingerprint"] = fingerprint(keyword)
             updates.append((keyword.id, {}, settled))
     else:

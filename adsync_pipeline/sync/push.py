@@ -35,6 +35,13 @@ from adsync_pipeline.domain.model import (
     SyncStatus,
     entity_type_of,
 )
+from adsync_pipeline.domain.pause import (
+    PAUSED_FROM,
+    paused_from,
+    resume_status,
+    with_paused_from,
+    without_paused_from,
+)
 from adsync_pipeline.domain.plan import (
     REASON_BLOCKED,
     OpKind,
@@ -43,6 +50,7 @@ from adsync_pipeline.domain.plan import (
     make_plan,
     make_status_plan,
 )
+from adsync_pipeline.domain.pulled import settled_by_push
 from adsync_pipeline.domain.reconcile import PUSHED
 from adsync_pipeline.platforms.adapter import (
     CampaignSetPlatformAdapter,
@@ -201,6 +209,8 @@ class PushEngine:
         # The intents of the creates under each parent, committed once for all of them.
         self._intent_batches: dict[Parent, asyncio.Future[None]] = {}
         self._writer = LedgerWriter(self.ledger)
+        # What a pause (PAUSED) or resume (ACTIVE) run sets; None for a push.
+        self._status_target: EntityStatus | None = None
 
     async def push(self, set_id: int) -> PushResult:
         """Make the platform match the local set: creates, updates, deletes."""
@@ -237,6 +247,9 @@ class PushEngine:
             campaign_set = self.sets.load(set_id)
         if campaign_set.status is not SetStatus.ARCHIVED:
             self.sets.set_status(set_id, status=SetStatus.SYNCING)
+        self._status_target = target
+        if target is EntityStatus.PAUSED:
+            self._keep_authored_statuses(campaign_set)
         plan = (
             make_status_plan(campaign_set, target)
             if target is not None
@@ -252,6 +265,8 @@ class PushEngine:
         # Published at once: progress readers take the total from it.
         await self._writer.commit(OutcomeWrite(events=self._drain_events()))
         await self._apply(plan, index_entities(campaign_set), result)
+        if target is EntityStatus.ACTIVE:
+            self._forget_resumed(campaign_set)
         status, sync_status = final_set_status(campaign_set, result)
         self.sets.set_status(
             set_id,
@@ -259,6 +274,36 @@ class PushEngine:
             sync_status=sync_status,
             last_synced_at=None if result.failed else self.clock(),
         )
+
+    # Pause and resume: the authored status ------------------------------------------
+
+    def _keep_authored_statuses(self, campaign_set: CampaignSet) -> None:
+        """Before pausing: each campaign's own status, which resume restores. A campaign
+        paused again keeps the status recorded by the first pause."""
+        updates: list[tuple[int, dict[str, Any]]] = []
+        for campaign in campaign_set.campaigns:
+            if campaign.sync.removed or paused_from(campaign) is not None:
+                continue
+            assert campaign.id is not None
+            campaign.sync.platform_data = with_paused_from(
+                campaign.sync.platform_data, campaign.status
+            )
+            updates.append((campaign.id, {"platform_data": campaign.sync.platform_data}))
+        if updates:
+            self.sets.update_entities({EntityType.CAMPAIGN: updates})
+
+    def _forget_resumed(self, campaign_set: CampaignSet) -> None:
+        """After resuming: the record goes from each campaign back at its authored status
+        (one whose resume failed keeps it, for the next resume)."""
+        updates: list[tuple[int, dict[str, Any]]] = []
+        for campaign in campaign_set.campaigns:
+            if paused_from(campaign) is None or campaign.status is not resume_status(campaign):
+                continue
+            assert campaign.id is not None
+            campaign.sync.platform_data = without_paused_from(campaign.sync.platform_data)
+            updates.append((campaign.id, {"platform_data": campaign.sync.platform_data}))
+        if updates:
+            self.sets.update_entities({EntityType.CAMPAIGN: updates})
 
     # Admission: the circuit breaker ---------------------------------------------------
 
@@ -606,10 +651,22 @@ class PushEngine:
         )
         field_changes: dict[str, object] = {}
         if op.op in (OpKind.PAUSE, OpKind.RESUME) and isinstance(entity, Campaign):
-            entity.status = EntityStatus.PAUSED if op.op is OpKind.PAUSE else EntityStatus.ACTIVE
+            entity.status = (
+                resume_status(entity)
+                if self._status_target is EntityStatus.ACTIVE
+                else EntityStatus.PAUSED
+            )
             field_changes["status"] = entity.status
-        # The fields as pushed: reconciliation's base, to tell our own edits from the platform's.
-        platform_data = {**(platform_data or {}), PUSHED: pushable_fields(entity)}
+        pushed = pushable_fields(entity)
+        # Adapters hand back their own data only: the engine's own keys are carried over.
+        previous = entity.sync.platform_data or {}
+        platform_data = {
+            **settled_by_push(previous, platform_data, pushed),
+            **({PAUSED_FROM: previous[PAUSED_FROM]} if PAUSED_FROM in previous else {}),
+            # The fields as pushed: reconciliation's base, to tell our own edits from the
+            # platform's.
+            PUSHED: pushed,
+        }
         intent_id = self._intents.pop((op.entity_type, entity.id), None)
         result.synced += 1
         self._record(result, op, "synced", platform_id)

@@ -33,6 +33,7 @@ from adsync_pipeline.domain.model import (
     entity_type_of,
 )
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
+from adsync_pipeline.domain.pulled import PRESENT, marked
 from adsync_pipeline.domain.reconcile import (
     DELETED_MESSAGE,
     KEYWORDS,
@@ -419,8 +420,11 @@ def take_keywords(
     removing = {live[text].key: live[text] for text in pull.remove if text in live}
     added: list[dict[str, Any]] = []
     updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    now = utcnow()
     for text in pull.add:
         fields, sync = synced_keyword(group, text)
+        # Marked as the platform's addition: a re-import that leaves it out must say so.
+        sync["platform_data"] = marked(sync["platform_data"], {PRESENT: True}, now)
         existing = by_key.get(text.lower())
         if existing is None:
             added.append({"key": text.lower(), **fields, **sync})
@@ -429,10 +433,10 @@ def take_keywords(
             removing.pop(existing.key, None)
             updates.append((existing.id, fields, sync))
         # else a live keyword of another spelling holds that key: it stays as it is.
-    now = utcnow()
     for keyword in removing.values():
         assert keyword.id is not None
         gone = {
+            "platform_data": marked(keyword.sync.platform_data, {PRESENT: False}, now),
             "removed_at": now,
             "last_pushed_fingerprint": DELETED_FINGERPRINT,
             "sync_status": SyncStatus.SYNCED,
@@ -542,16 +546,18 @@ class _Applier:
         if any(conflict.field == KEYWORDS for conflict in outcome.conflicts):
             self._hold_keywords(entry)
         if outcome.new_base is not None:
+            platform_data = {
+                **self._platform_data(entry),
+                **self.facts(entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]),
+                PUSHED: outcome.new_base,
+            }
             self.sets.update_entity(
                 entry.entity_type,
                 entry.entity_id,
-                platform_data={
-                    **self._platform_data(entry),
-                    **self.facts(
-                        entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]
-                    ),
-                    PUSHED: outcome.new_base,
-                },
+                # What was pulled stays marked, so that a re-import cannot quietly undo it.
+                platform_data=marked(platform_data, outcome.pulls, utcnow())
+                if outcome.pulls
+                else platform_data,
                 last_pushed_fingerprint=outcome.new_fingerprint,
                 sync_status=self._status(outcome),
             )
