@@ -10,9 +10,10 @@ document that passes here is not rejected later for something knowable now.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -28,6 +29,18 @@ ACCOUNT_ID_MAX = 64
 KEYWORDS_PER_AD_GROUP_MAX = 1000
 CPM_MIN = Decimal("3.50")
 CPM_MAX = Decimal("100")
+# Upper bounds on money, in the set's currency. Far above any real campaign, far below what
+# the stores hold (NUMERIC(18,6): under 10^12) and what platforms take (int64 micros on
+# Reddit and Google, int64 minor units on Meta): an amount that passes is stored and read
+# back exactly and is never a platform overflow.
+BUDGET_MAX = Decimal("1000000000.00")
+BID_MAX = Decimal("1000000.00")
+# Tabs and line breaks are text in a description; in a name, key or URL they are a forged
+# line of output or a different identity that looks the same.
+MULTILINE_WHITESPACE = frozenset("\t\n\r")
+# Unicode categories never accepted in text: control characters (NUL included: PostgreSQL
+# cannot store it), lone surrogates (not encodable as UTF-8), line/paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 PLATFORMS = ("reddit",)
 REDDIT_OBJECTIVES = (
     "APP_INSTALLS",
@@ -39,6 +52,7 @@ REDDIT_OBJECTIVES = (
     "VIDEO_VIEWABLE_IMPRESSIONS",
 )
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_DECIMAL_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 E = TypeVar("E", bound=StrEnum)
 
 Issue = tuple[str, str]
@@ -56,9 +70,29 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def as_text(value: Any, *, max_len: int = TEXT_MAX, min_len: int = 1) -> str:
+def _character_problem(text: str, multiline: bool) -> str | None:
+    """Why `text` holds a character no text field accepts, or None."""
+    for index, char in enumerate(text):
+        if multiline and char in MULTILINE_WHITESPACE:
+            continue
+        category = unicodedata.category(char)
+        if category in _FORBIDDEN_CATEGORIES:
+            what = "lone surrogate" if category == "Cs" else "control character"
+            allowed = " (tabs and line breaks are)" if multiline else ""
+            return f"must not contain a {what}{allowed}: U+{ord(char):04X} at character {index + 1}"
+    return None
+
+
+def as_text(
+    value: Any, *, max_len: int = TEXT_MAX, min_len: int = 1, multiline: bool = False
+) -> str:
+    """A string within the length bounds; control characters only where `multiline` lets
+    tabs and line breaks through."""
     if not isinstance(value, str):
         raise Invalid(f"must be a string (got {_shown(value)})")
+    problem = _character_problem(value, multiline)
+    if problem:
+        raise Invalid(problem)
     if len(value.strip()) < min_len:
         raise Invalid(
             "must not be empty"
@@ -118,22 +152,38 @@ def as_platform(value: Any) -> str:
     return str(value)
 
 
-def as_money(value: Any) -> Decimal:
-    """Positive, at most 2 decimals. JSON numbers arrive as Decimal (parse_float=Decimal)."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | str | float):
+def as_money(value: Any, maximum: Decimal) -> Decimal:
+    """Positive, at most `maximum`, at most 2 decimals. A number, not text that looks like
+    one: JSON numbers arrive as Decimal (the parser reads every number so) and CSV cells
+    are turned into numbers by the CSV reader."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise Invalid(f"must be a number (got {_shown(value)})")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Invalid(f"must be a number (got {_shown(value)})") from None
+    amount = Decimal(value)
     if not amount.is_finite():
         raise Invalid(f"must be a number (got {_shown(value)})")
     if amount <= 0:
         raise Invalid(f"must be greater than 0 (got {_shown(value)})")
+    # Before any arithmetic: a huge exponent would overflow the decimal context.
+    if amount > maximum:
+        raise Invalid(f"must be at most {maximum} (got {_shown(value)})")
     exponent = amount.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise Invalid(f"must have at most 2 decimals (got {_shown(value)})")
     return amount
+
+
+def as_budget_amount(value: Any) -> Decimal:
+    return as_money(value, BUDGET_MAX)
+
+
+def as_bid_amount(value: Any) -> Decimal:
+    return as_money(value, BID_MAX)
+
+
+def as_decimal_text(text: str) -> Decimal | str:
+    """A number written as text (a CSV cell) as a Decimal; anything else (Decimal would also
+    take "NaN", "1_000" or non-ASCII digits) as is, for the field's rule to reject."""
+    return Decimal(text) if _DECIMAL_TEXT.fullmatch(text) else text
 
 
 def as_currency(value: Any) -> str:
@@ -160,6 +210,9 @@ def as_text_list(value: Any) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str) or not item.strip():
             raise Invalid(f"must contain only non-empty strings (got {_shown(item)})")
+        problem = _character_problem(item, multiline=False)
+        if problem:
+            raise Invalid(f"item {_shown(item)} {problem}")
     return tuple(value)
 
 

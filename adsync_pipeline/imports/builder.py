@@ -92,8 +92,8 @@ def _devices(value: Any) -> tuple[Device, ...]:
     return tuple(v.as_enum(Device, item) for item in v.as_text_list(value))
 
 
-def _optional_text(value: Any) -> str:
-    return v.as_text(value, min_len=0)
+def _description(value: Any) -> str:
+    return v.as_text(value, min_len=0, multiline=True)
 
 
 class _Builder:
@@ -237,7 +237,7 @@ class _Builder:
         if obj is None:
             return None
         kind = self.field(obj, path, "type", lambda x: v.as_enum(BudgetType, x))
-        amount = self.field(obj, path, "amount", v.as_money)
+        amount = self.field(obj, path, "amount", v.as_budget_amount)
         currency = self.field(obj, path, "currency", v.as_currency, "USD", required=False)
         if kind is None or amount is None or currency is None:
             return None
@@ -252,7 +252,7 @@ class _Builder:
             return None
         strategy = self.field(obj, path, "strategy", lambda x: v.as_enum(BidStrategy, x))
         before = len(self.problems)
-        amount = self.field(obj, path, "amount", v.as_money, required=False)
+        amount = self.field(obj, path, "amount", v.as_bid_amount, required=False)
         if strategy is None or len(self.problems) > before:
             return None
         issues = v.check_bidding(strategy, amount)
@@ -345,7 +345,7 @@ class _Builder:
         name = self.field(obj, path, "name", v.as_name)
         status = self.status(obj, path)
         headline = self.field(obj, path, "headline", v.as_text)
-        description = self.field(obj, path, "description", _optional_text, "", required=False)
+        description = self.field(obj, path, "description", _description, "", required=False)
         final_url = self.field(obj, path, "final_url", v.as_url)
         display_url = self.field(
             obj, path, "display_url", lambda x: v.as_text(x, max_len=v.URL_MAX), required=False

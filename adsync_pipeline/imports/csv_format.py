@@ -6,11 +6,15 @@ line 1) and the column.
 
 from __future__ import annotations
 
+import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from adsync_pipeline.domain import validation as v
 from adsync_pipeline.domain.model import CampaignSet
 from adsync_pipeline.errors import ValidationFailed
 from adsync_pipeline.imports.builder import Path as DocPath
@@ -55,6 +59,9 @@ AD_COLUMNS = {
 }
 KEYWORDS_COLUMN = "keywords"
 LIST_COLUMNS = frozenset({"subreddits", "interests", "locations", "devices"})
+# Cells are text; these hold numbers, as JSON numbers do (text that is no number stays text
+# and is rejected by the field's rule, as a JSON string would be).
+MONEY_COLUMNS = frozenset({"budget_amount", "bid_amount"})
 REQUIRED_COLUMNS = (
     "set_name",
     "platform",
@@ -81,19 +88,24 @@ ALL_COLUMNS = (
 )
 # Which column a field of a parent level is blamed on when the problem is about its children.
 _CHILD_COLUMNS = {"campaigns": "campaign_key", "ad_groups": "ad_group_key", "ads": "ad_key"}
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_. -]*")
 
 
 def read_csv(path: Path) -> CampaignSet:
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
     try:
         # Everything as text: pandas would otherwise turn 1.10 into a float and "" into NaN.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(path, **options)
+        # The header as written: pandas renames a repeated column ("budget_amount.1").
+        header = pd.read_csv(path, header=None, nrows=1, **options).iloc[0].tolist()
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = str(exc).strip().splitlines()[0]
         raise ValidationFailed([f"{path.name}: not valid CSV ({reason})"]) from None
-    return parse_rows(list(frame.columns), frame.to_dict("records"), path.name)
+    return parse_rows(header, frame.to_dict("records"), path.name)
 
 
 def parse_rows(columns: list[str], rows: list[dict[str, str]], source: str) -> CampaignSet:
+    """`columns` is the header as written; `rows` map each (unique) column to its cell."""
     header = _header_problems(columns, source)
     if header:
         raise ValidationFailed(header)
@@ -104,11 +116,22 @@ def parse_rows(columns: list[str], rows: list[dict[str, str]], source: str) -> C
     return build_campaign_set(doc, grouping.locate, grouping.problems)
 
 
+def _column_shown(name: str) -> str:
+    """A header cell as a problem shows it: quoted when it is not a plain name, so a control
+    character cannot forge or break the line."""
+    return name if _PLAIN_NAME.fullmatch(name) else json.dumps(name)
+
+
 def _header_problems(columns: list[str], source: str) -> list[str]:
     problems = [
-        f"{source}: line 1, column {name}: unknown column"
+        f"{source}: line 1, column {_column_shown(name)}: unknown column"
         for name in columns
         if name not in ALL_COLUMNS
+    ]
+    problems += [
+        f"{source}: line 1, column {name}: given {count} times (each column may appear once)"
+        for name, count in Counter(columns).items()
+        if count > 1 and name in ALL_COLUMNS
     ]
     problems += [
         f"{source}: line 1, column {name}: required column is missing"
@@ -138,7 +161,12 @@ def _fields(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
         *parents, name = field.split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
-        target[name] = _split(value) if column in LIST_COLUMNS else value
+        if column in LIST_COLUMNS:
+            target[name] = _split(value)
+        elif column in MONEY_COLUMNS:
+            target[name] = v.as_decimal_text(value)
+        else:
+            target[name] = value
     return fields
 
 

@@ -67,7 +67,7 @@ def test_problems_name_line_and_column(tmp_path: Path) -> None:
     expected = [
         "sale.csv: line 3, column campaign_name: differs from line 2 for the same campaign",
         "sale.csv: line 3, column bid_amount: differs from line 2 for the same ad group",
-        "sale.csv: line 2, column bid_amount: must be greater than 0 (got '-1')",
+        "sale.csv: line 2, column bid_amount: must be greater than 0 (got -1)",
         "sale.csv: line 3, column ad_name: must be at least 3 characters (got 2)",
         "sale.csv: line 3, column final_url: must be an http(s) URL",
         "sale.csv: line 3, column ad_key: duplicate key 'a1'",
