@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.domain.text import printable
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
 
@@ -33,8 +34,12 @@ def list_command(as_json: bool) -> None:
         return
     for s in summaries:
         synced = s.last_synced_at.isoformat() if s.last_synced_at else "never"
+        # Stored names may hold control characters (an old store, another tool): escaped,
+        # so no name can forge a line.
+        name, account = printable(s.name), printable(s.ad_account_id)
+        unreadable = f"  UNREADABLE: {s.unreadable}" if s.unreadable else ""
         click.echo(
-            f"{s.id:>4}  {s.name}  [{s.platform} {s.ad_account_id}]  {s.status}/{s.sync_status}"
+            f"{s.id:>4}  {name}  [{s.platform} {account}]  {s.status}/{s.sync_status}"
             f"  rev {s.revision}  {s.campaigns} campaigns, {s.ad_groups} ad groups, {s.ads} ads,"
-            f" {s.keywords} keywords  last synced {synced}"
+            f" {s.keywords} keywords  last synced {synced}{unreadable}"
         )

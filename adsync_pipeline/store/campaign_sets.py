@@ -53,7 +53,8 @@ from adsync_pipeline.domain.model import (
 )
 from adsync_pipeline.domain.pause import authored_while_paused
 from adsync_pipeline.domain.pulled import unmarked
-from adsync_pipeline.errors import NotFoundError
+from adsync_pipeline.domain.text import printable
+from adsync_pipeline.errors import AdsyncError, NotFoundError
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import (
     AdAccount,
@@ -65,6 +66,7 @@ from adsync_pipeline.store.models import (
     SyncRecord,
     utcnow,
 )
+from adsync_pipeline.store.types import NOT_A_NUMBER, money_problem
 
 ACCOUNTS: Table = AdAccount.__table__  # type: ignore[assignment]
 SETS: Table = CampaignSetRow.__table__  # type: ignore[assignment]
@@ -110,6 +112,9 @@ class CampaignSetSummary:
     ads: int
     keywords: int
     last_synced_at: datetime | None
+    # Why the set cannot be loaded (an amount no store column holds, an unknown status),
+    # or None. Account-wide work skips such a set; a valid re-import repairs it.
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ def _label(entity_type: EntityType) -> str:
 # Positional rows and dict lookups instead of Row attributes and Enum(value) calls: this runs
 # once per entity of 10,000-ad sets, and those two dominated the load profile.
 
+_SET_STATUS = {s.value: s for s in SetStatus}
 _SYNC_STATUS = {s.value: s for s in SyncStatus}
 _STATUS = {s.value: s for s in EntityStatus}
 _BUDGET_TYPE = {b.value: b for b in BudgetType}
@@ -262,6 +268,201 @@ def _targeting(data: dict[str, Any]) -> Targeting:
     )
 
 
+class UnreadableSetError(AdsyncError):
+    """A stored set holds values adsync cannot read: an amount an older adsync let in
+    unbounded, or anything another tool wrote. Built anyway it would be a wrong set, so it
+    is refused with the reasons until a valid re-import (or archiving it) repairs it."""
+
+    def __init__(self, set_id: int, name: str, problems: list[str]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(
+            f"campaign set {set_id} '{printable(name)}' cannot be read: {problems[0]}{more}; "
+            "re-import it from a valid file to repair it, or archive it"
+        )
+        self.set_id = set_id
+        self.problems = problems
+
+
+class _UnreadableValue(Exception):
+    """Raised by the fast path of a row that a check (not a conversion) refuses."""
+
+
+# What a row's fast path raises on a stored value it cannot turn into the domain's.
+_ROW_ERRORS = (_UnreadableValue, KeyError, TypeError, ValueError, AttributeError)
+_ENUM_COLUMNS: dict[EntityType, dict[str, dict[str, Any]]] = {
+    EntityType.CAMPAIGN: {"status": _STATUS, "budget_type": _BUDGET_TYPE},
+    EntityType.AD_GROUP: {"status": _STATUS, "bid_strategy": _BID_STRATEGY},
+    EntityType.AD: {"status": _STATUS, "call_to_action": _CALL_TO_ACTION},
+    EntityType.KEYWORD: {"match_type": _MATCH_TYPE},
+}
+# Stand-ins for unreadable values, so a set being repaired can still be matched by key.
+_PLACEHOLDERS: dict[str, Any] = {
+    "status": EntityStatus.ACTIVE.value,
+    "budget_type": BudgetType.DAILY.value,
+    "bid_strategy": BidStrategy.MANUAL_CPC.value,
+    "call_to_action": CallToAction.LEARN_MORE.value,
+    "match_type": MatchType.BROAD.value,
+    "sync_status": SyncStatus.PENDING.value,
+    "budget_amount": NOT_A_NUMBER,
+    "bid_amount": NOT_A_NUMBER,
+    "targeting": {},
+}
+
+
+def _readable_amount(amount: Decimal | None) -> Decimal | None:
+    if amount is not None and money_problem(amount):
+        raise _UnreadableValue
+    return amount
+
+
+def _targeting_problem(data: Any) -> str | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return f"is not an object (got {type(data).__name__})"
+    for name in TARGETING_FIELDS:
+        items = data.get(name, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            return f"{name} is not a list of text"
+        if name == "devices" and any(i not in _DEVICE for i in items):
+            return f"devices holds an unknown device ({', '.join(map(repr, items))})"
+    return None
+
+
+def _row_problems(entity_type: EntityType, values: dict[str, Any]) -> dict[str, str]:
+    """Column -> why its stored value cannot be read (the slow path, for refused rows)."""
+    problems: dict[str, str] = {}
+    for column, known in {**_ENUM_COLUMNS[entity_type], "sync_status": _SYNC_STATUS}.items():
+        if values[column] not in known:
+            problems[column] = f"{values[column]!r} is not one of {', '.join(known)}"
+    for column in sorted(MONEY_COLUMNS & values.keys()):
+        amount = values[column]
+        reason = money_problem(amount) if amount is not None else None
+        if reason:
+            problems[column] = reason
+    if "targeting" in values:
+        reason = _targeting_problem(values["targeting"])
+        if reason:
+            problems["targeting"] = reason
+    return problems
+
+
+def _campaign(row: Sequence[Any], checked: bool = True) -> Campaign:
+    split = len(LEVEL_SELECT[EntityType.CAMPAIGN])
+    id_, _, key, name, objective, status, kind, amount, currency, start, end = row[:split]
+    return Campaign(
+        key=key,
+        name=name,
+        objective=objective,
+        budget=Budget(
+            _BUDGET_TYPE[kind], _readable_amount(amount) if checked else amount, currency
+        ),
+        status=_STATUS[status],
+        start_time=start,
+        end_time=end,
+        id=id_,
+        sync=_sync(row[split:]),
+    )
+
+
+def _ad_group(row: Sequence[Any], checked: bool = True) -> AdGroup:
+    split = len(LEVEL_SELECT[EntityType.AD_GROUP])
+    id_, _, _, key, name, status, strategy, bid, targeting, goal = row[:split]
+    return AdGroup(
+        key=key,
+        name=name,
+        bidding=Bidding(_BID_STRATEGY[strategy], _readable_amount(bid) if checked else bid),
+        status=_STATUS[status],
+        targeting=_targeting(targeting or {}),
+        optimization_goal=goal,
+        id=id_,
+        sync=_sync(row[split:]),
+    )
+
+
+def _ad(row: Sequence[Any], checked: bool = True) -> Ad:
+    split = len(LEVEL_SELECT[EntityType.AD])
+    id_, _, _, key, name, status, headline, body, url, shown, cta = row[:split]
+    return Ad(
+        key=key,
+        name=name,
+        headline=headline,
+        final_url=url,
+        status=_STATUS[status],
+        description=body,
+        display_url=shown,
+        call_to_action=_CALL_TO_ACTION[cta],
+        id=id_,
+        sync=_sync(row[split:]),
+    )
+
+
+def _keyword(row: Sequence[Any], checked: bool = True) -> Keyword:
+    split = len(LEVEL_SELECT[EntityType.KEYWORD])
+    id_, _, _, key, text, match_type = row[:split]
+    return Keyword(
+        key=key,
+        text=text,
+        match_type=_MATCH_TYPE[match_type],
+        id=id_,
+        sync=_sync(row[split:]),
+    )
+
+
+# `checked=False` builds a stand-in, whose amounts are the NaN placeholders.
+_BUILDERS: dict[EntityType, Callable[[Sequence[Any], bool], Any]] = {
+    EntityType.CAMPAIGN: _campaign,
+    EntityType.AD_GROUP: _ad_group,
+    EntityType.AD: _ad,
+    EntityType.KEYWORD: _keyword,
+}
+
+
+class _Reader:
+    """Builds a set's entities from its rows, every row on the fast path unless it holds a
+    value that cannot be read. Such a row is built from stand-ins and its problems are kept:
+    fatal for a live entity, tolerated for a removed one (only its platform id still
+    matters). `repair` (a re-import about to overwrite the set) tolerates them all and
+    blanks the name, so the re-import sees every such entity as changed and rewrites it."""
+
+    def __init__(self, repair: bool) -> None:
+        self.repair = repair
+        self.problems: list[str] = []
+
+    def rows(
+        self, conn: Connection, entity_type: EntityType, set_id: int, parent: str | None
+    ) -> Sequence[Row[Any]]:
+        try:
+            return _rows(conn, entity_type, set_id, parent)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # A value the column type itself cannot parse (a malformed time or JSON text
+            # on SQLite): the row is unknown, so no stand-in can be built.
+            self.problems.append(f"its {_label(entity_type)} rows: {exc}")
+            raise _UnreadableValue from exc
+
+    def build(self, entity_type: EntityType, row: Sequence[Any]) -> Any:
+        try:
+            return _BUILDERS[entity_type](row)
+        except _ROW_ERRORS as exc:
+            return self._stand_in(entity_type, row, exc)
+
+    def _stand_in(self, entity_type: EntityType, row: Sequence[Any], exc: Exception) -> Any:
+        names = LEVEL_SELECT[entity_type] + SYNC_SELECT
+        values = dict(zip(names, row, strict=True))
+        what = f"{_label(entity_type)} '{printable(str(values['key']))}' (id {values['id']})"
+        problems = _row_problems(entity_type, values)
+        if not problems:
+            self.problems.append(f"{what}: {type(exc).__name__}: {exc}")
+            raise _UnreadableValue from exc
+        if not (self.repair or values["removed_at"] is not None):
+            self.problems += [f"{what} {column}: {reason}" for column, reason in problems.items()]
+        for column in problems:
+            values[column] = _PLACEHOLDERS[column]
+        if self.repair:
+            values["text" if entity_type is EntityType.KEYWORD else "name"] = ""
+        return _BUILDERS[entity_type]([values[name] for name in names], False)
+
+
 def _rows(
     conn: Connection, entity_type: EntityType, set_id: int, parent: str | None
 ) -> Sequence[Row[Any]]:
@@ -284,90 +485,98 @@ def _set_head(conn: Connection, set_id: int) -> Row[Any] | None:
     ).one_or_none()
 
 
+def _head_problems(head: Row[Any]) -> list[str]:
+    return [
+        f"its {column} {value!r} is not one of {', '.join(known)}"
+        for column, value, known in (
+            ("status", head.status, _SET_STATUS),
+            ("sync_status", head.sync_status, _SYNC_STATUS),
+        )
+        if value not in known
+    ]
+
+
 def _load(
-    conn: Connection, set_id: int, positions: dict[tuple[EntityType, int], int] | None = None
+    conn: Connection,
+    set_id: int,
+    positions: dict[tuple[EntityType, int], int] | None = None,
+    *,
+    repair: bool = False,
 ) -> CampaignSet | None:
-    """Five statements: the set, then one per level, assembled here by parent id."""
+    """Five statements: the set, then one per level, assembled here by parent id.
+    `UnreadableSetError` lists the stored values it cannot read; with `repair` (for a
+    re-import, which rewrites them) only values no stand-in can replace are refused."""
     head = _set_head(conn, set_id)
     if head is None:
         return None
+    reader = _Reader(repair)
+    if not repair:
+        reader.problems += _head_problems(head)
+    try:
+        campaign_set = _assemble(conn, head, reader, {} if positions is None else positions)
+    except _UnreadableValue:
+        campaign_set = None
+    if campaign_set is None or reader.problems:
+        raise UnreadableSetError(set_id, head.name, reader.problems)
+    return campaign_set
+
+
+def _unreadable_amounts(conn: Connection) -> dict[int, str]:
+    """Set id -> the first amount of a live entity no money column can hold, over every
+    set in two statements: what a poisoned set looks like (money is the one value an older
+    adsync let in unchecked). Other unreadable values are found when the set is loaded."""
+    found: dict[int, str] = {}
+    for entity_type, column in (
+        (EntityType.CAMPAIGN, "budget_amount"),
+        (EntityType.AD_GROUP, "bid_amount"),
+    ):
+        table = TABLES[entity_type]
+        rows = conn.execute(
+            select(table.c.campaign_set_id, table.c.id, table.c.key, table.c[column])
+            .where(table.c.removed_at.is_(None), table.c[column].is_not(None))
+            .order_by(table.c.campaign_set_id, table.c.position, table.c.id)
+        )
+        for set_id, entity_id, key, amount in rows:
+            reason = money_problem(amount)
+            if reason and set_id not in found:
+                what = f"{_label(entity_type)} '{printable(key)}' (id {entity_id})"
+                found[set_id] = f"{what} {column}: {reason}"
+    return found
+
+
+def _assemble(
+    conn: Connection,
+    head: Row[Any],
+    reader: _Reader,
+    seen: dict[tuple[EntityType, int], int],
+) -> CampaignSet:
+    set_id = head.id
     campaign_set = CampaignSet(
         name=head.name,
         platform=head.platform,
         ad_account_id=head.platform_account_id,
-        status=SetStatus(head.status),
-        sync_status=SyncStatus(head.sync_status),
+        status=_SET_STATUS.get(head.status, SetStatus.ERROR),
+        sync_status=_SYNC_STATUS.get(head.sync_status, SyncStatus.PENDING),
         revision=head.revision,
         last_synced_at=head.last_synced_at,
-        id=head.id,
+        id=set_id,
     )
-    seen: dict[tuple[EntityType, int], int] = {} if positions is None else positions
     campaigns: dict[int, Campaign] = {}
-    split = len(LEVEL_SELECT[EntityType.CAMPAIGN])
-    for row in _rows(conn, EntityType.CAMPAIGN, set_id, None):
-        id_, position, key, name, objective, status, kind, amount, currency, start, end = row[
-            :split
-        ]
-        campaigns[id_] = campaign = Campaign(
-            key=key,
-            name=name,
-            objective=objective,
-            budget=Budget(_BUDGET_TYPE[kind], amount, currency),
-            status=_STATUS[status],
-            start_time=start,
-            end_time=end,
-            id=id_,
-            sync=_sync(row[split:]),
-        )
+    for row in reader.rows(conn, EntityType.CAMPAIGN, set_id, None):
+        campaigns[row[0]] = campaign = reader.build(EntityType.CAMPAIGN, row)
         campaign_set.campaigns.append(campaign)
-        seen[(EntityType.CAMPAIGN, id_)] = position
+        seen[(EntityType.CAMPAIGN, row[0])] = row[1]
     groups: dict[int, AdGroup] = {}
-    split = len(LEVEL_SELECT[EntityType.AD_GROUP])
-    for row in _rows(conn, EntityType.AD_GROUP, set_id, "campaign_id"):
-        id_, position, parent, key, name, status, strategy, bid, targeting, goal = row[:split]
-        groups[id_] = group = AdGroup(
-            key=key,
-            name=name,
-            bidding=Bidding(_BID_STRATEGY[strategy], bid),
-            status=_STATUS[status],
-            targeting=_targeting(targeting or {}),
-            optimization_goal=goal,
-            id=id_,
-            sync=_sync(row[split:]),
-        )
-        campaigns[parent].ad_groups.append(group)
-        seen[(EntityType.AD_GROUP, id_)] = position
-    split = len(LEVEL_SELECT[EntityType.AD])
-    for row in _rows(conn, EntityType.AD, set_id, "ad_group_id"):
-        id_, position, parent, key, name, status, headline, body, url, shown, cta = row[:split]
-        groups[parent].ads.append(
-            Ad(
-                key=key,
-                name=name,
-                headline=headline,
-                final_url=url,
-                status=_STATUS[status],
-                description=body,
-                display_url=shown,
-                call_to_action=_CALL_TO_ACTION[cta],
-                id=id_,
-                sync=_sync(row[split:]),
-            )
-        )
-        seen[(EntityType.AD, id_)] = position
-    split = len(LEVEL_SELECT[EntityType.KEYWORD])
-    for row in _rows(conn, EntityType.KEYWORD, set_id, "ad_group_id"):
-        id_, position, parent, key, text, match_type = row[:split]
-        groups[parent].keywords.append(
-            Keyword(
-                key=key,
-                text=text,
-                match_type=_MATCH_TYPE[match_type],
-                id=id_,
-                sync=_sync(row[split:]),
-            )
-        )
-        seen[(EntityType.KEYWORD, id_)] = position
+    for row in reader.rows(conn, EntityType.AD_GROUP, set_id, "campaign_id"):
+        groups[row[0]] = group = reader.build(EntityType.AD_GROUP, row)
+        campaigns[row[2]].ad_groups.append(group)
+        seen[(EntityType.AD_GROUP, row[0])] = row[1]
+    for row in reader.rows(conn, EntityType.AD, set_id, "ad_group_id"):
+        groups[row[2]].ads.append(reader.build(EntityType.AD, row))
+        seen[(EntityType.AD, row[0])] = row[1]
+    for row in reader.rows(conn, EntityType.KEYWORD, set_id, "ad_group_id"):
+        groups[row[2]].keywords.append(reader.build(EntityType.KEYWORD, row))
+        seen[(EntityType.KEYWORD, row[0])] = row[1]
     return campaign_set
 
 
@@ -735,20 +944,26 @@ class CampaignSetRepository:
                     .group_by(table.c.campaign_set_id)
                 )
                 counts[entity_type] = {set_id: count for set_id, count in rows}
+            unreadable = _unreadable_amounts(conn)
+        for head in heads:
+            problems = _head_problems(head)
+            if problems:
+                unreadable.setdefault(head.id, problems[0])
         return [
             CampaignSetSummary(
                 id=head.id,
                 name=head.name,
                 platform=head.platform,
                 ad_account_id=head.platform_account_id,
-                status=SetStatus(head.status),
-                sync_status=SyncStatus(head.sync_status),
+                status=_SET_STATUS.get(head.status, SetStatus.ERROR),
+                sync_status=_SYNC_STATUS.get(head.sync_status, SyncStatus.PENDING),
                 revision=head.revision,
                 campaigns=counts[EntityType.CAMPAIGN].get(head.id, 0),
                 ad_groups=counts[EntityType.AD_GROUP].get(head.id, 0),
                 ads=counts[EntityType.AD].get(head.id, 0),
                 keywords=counts[EntityType.KEYWORD].get(head.id, 0),
                 last_synced_at=head.last_synced_at,
+                unreadable=unreadable.get(head.id),
             )
             for head in heads
         ]
@@ -805,7 +1020,7 @@ class CampaignSetRepository:
                 revision = 1
             else:
                 set_id, revision = head.id, head.revision
-                stored = _load(conn, set_id, existing.positions)
+                stored = _load(conn, set_id, existing.positions, repair=True)
                 assert stored is not None
                 existing.by_path = _index(stored)
                 paused = authored_while_paused(stored, doc)

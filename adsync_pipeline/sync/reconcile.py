@@ -12,6 +12,7 @@ newer than what the snapshot saw, and comparing them would "pull" our own old va
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import Counter
@@ -55,7 +56,7 @@ from adsync_pipeline.platforms.reddit.services import RedditAds
 from adsync_pipeline.platforms.reddit.tokens import client_for_account
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
-from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository, UnreadableSetError
 from adsync_pipeline.store.conflicts import ConflictRepository, NewConflict
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
@@ -65,6 +66,7 @@ from adsync_pipeline.sync.alerts import raise_alert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.requests import request_sync
 
+logger = logging.getLogger(__name__)
 CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
 # How each platform shows our fields back; usable without a connection.
@@ -330,7 +332,17 @@ def base_of(entity: Entity) -> dict[str, Any] | None:
 def _ledger(db: Database, account: AccountRecord) -> list[CampaignSet]:
     sets = CampaignSetRepository(db)
     mine = (account.platform, account.platform_account_id)
-    return [sets.load(s.id) for s in sets.list() if (s.platform, s.ad_account_id) == mine]
+    ledger = []
+    for summary in sets.list():
+        if (summary.platform, summary.ad_account_id) != mine:
+            continue
+        try:
+            ledger.append(sets.load(summary.id))
+        except UnreadableSetError as exc:
+            # One set's bad row must not stop the account: `sets list` and `status` show
+            # why it is skipped, and a valid re-import brings it back.
+            logger.warning("reconcile skips %s", exc)
+    return ledger
 
 
 def _entries(campaign_set: CampaignSet, snapshot_started: datetime) -> Iterator[LocalEntry]:
