@@ -177,9 +177,8 @@ async def replace_set(
     except PulledFieldsReverted as refused:
         return error_response(
             409,
-            f"re-importing would undo {len(refused.reverts)} change(s) made on the platform "
-            "and pulled into local; nothing was imported. PUT again with ?force=true to send "
-            "the document's values to the platform anyway",
+            f"re-importing would undo {refused.summary(refused.reverts)}. PUT again with "
+            "?force=true to send the document's values to the platform anyway",
             [{"path": revert.path, "message": revert.message} for revert in refused.reverts],
         )
 

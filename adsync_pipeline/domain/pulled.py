@@ -76,11 +76,13 @@ class PulledFieldsReverted(AdsyncError):
 
     def __init__(self, reverts: list[Revert]) -> None:
         lines = "\n".join(f"  {r.path}: {r.message}" for r in reverts)
-        super().__init__(
-            f"re-importing would undo {len(reverts)} change(s) made on the platform and "
-            f"pulled into local; nothing was imported:\n{lines}"
-        )
+        super().__init__(f"re-importing would undo {self.summary(reverts)}:\n{lines}")
         self.reverts = reverts
+
+    @staticmethod
+    def summary(reverts: list[Revert]) -> str:
+        changes = "1 change" if len(reverts) == 1 else f"{len(reverts)} changes"
+        return f"{changes} made on the platform and pulled into local; nothing was imported"
 
 
 def marked(
