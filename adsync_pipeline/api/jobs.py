@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter
 
 from adsync_pipeline.api.deps import Db, JobId, Launcher
 from adsync_pipeline.api.errors import COMMON_RESPONSES
-from adsync_pipeline.api.schemas import Job, JobAccepted, Progress
+from adsync_pipeline.api.schemas import Job, JobAccepted, JobResult, Progress
 from adsync_pipeline.domain.plan import OpKind, make_plan
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
@@ -82,12 +83,36 @@ def job_view(db: Database, request: SyncRequestRecord) -> Job:
             skipped=progress.skipped,
             total=total,
         ),
-        result=request.result,
+        result=job_result(request.result),
         dagsterRunId=request.dagster_run_id,
         requestedAt=request.requested_at,
         requestedBy=request.requested_by,
         finishedAt=request.finished_at,
     )
+
+
+# The store keeps a push's result as the engine names its fields; the API speaks camelCase.
+RENAMED = {"duration_s": "durationSeconds"}
+
+
+def camel_case(name: str) -> str:
+    if name in RENAMED:
+        return RENAMED[name]
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel_keys(value: Any) -> Any:
+    """`value` with every dict key in camelCase, at any depth."""
+    if isinstance(value, dict):
+        return {camel_case(str(k)): camel_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_keys(v) for v in value]
+    return value
+
+
+def job_result(result: dict[str, Any] | None) -> JobResult | None:
+    return None if result is None else JobResult.model_validate(camel_keys(result))
 
 
 @router.get("/jobs/{jobId}", summary="A job's status and progress")

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 JobStatus = Literal["queued", "running", "completed", "failed"]
 
@@ -44,6 +44,35 @@ class Progress(BaseModel):
     )
 
 
+class EntityError(BaseModel):
+    entity: str | None = None
+    key: str | None = Field(None, description="The entity's key path, e.g. `shoes/runners-us`.")
+    message: str | None = None
+    retryable: bool | None = None
+
+
+class JobResult(BaseModel):
+    """What the run serving a job recorded when it ended. A run that stopped before
+    pushing (it died, or could not start) has only `runId`, `status` and `error`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    runId: str | None = None
+    status: str | None = Field(None, description="`succeeded`, `failed` or `refused`.")
+    cause: str | None = Field(None, description="Why it failed or was refused, one sentence.")
+    error: str | None = Field(None, description="Why the run failed as a whole.")
+    refused: str | None = Field(None, description="Why nothing was pushed.")
+    synced: int | None = None
+    failed: int | None = None
+    skipped: int | None = None
+    noop: int | None = None
+    apiCalls: int | None = None
+    rateLimited: int | None = None
+    retries: int | None = None
+    durationSeconds: float | None = None
+    errors: list[EntityError] | None = None
+
+
 class Job(BaseModel):
     jobId: str
     campaignSetId: int
@@ -51,7 +80,7 @@ class Job(BaseModel):
     trigger: str
     status: JobStatus
     progress: Progress
-    result: dict[str, Any] | None
+    result: JobResult | None
     dagsterRunId: str | None = Field(
         description="The Dagster run serving the job; `adsync-…` for in-process runs."
     )

@@ -87,7 +87,10 @@ def _outcome(result: ImportResult) -> schemas.ImportOutcome:
 
 def _live(header: CampaignSetHeader) -> CampaignSetHeader:
     if header.status is SetStatus.ARCHIVED:
-        raise SetArchived(f"campaign set {header.id} is archived")
+        raise SetArchived(
+            f"campaign set {header.id} is archived: its removal from the platform was queued "
+            "when it was archived, and it cannot be changed, paused, resumed or synced again"
+        )
     return header
 
 
@@ -205,9 +208,12 @@ def delete_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> 
     "/{setId}/sync",
     status_code=202,
     summary="Queue a push of the set",
-    responses={202: {"links": JOB_LINKS}},
+    description="An archived set is refused with 409: its removal push, queued by DELETE, "
+    "is its last.",
+    responses={202: {"links": JOB_LINKS}, **CONFLICT},
 )
 def sync_set(set_id: SetId, db: Db, caller: Caller, launcher: LauncherDep) -> schemas.JobAccepted:
+    _live(CampaignSetRepository(db).get_header(set_id))
     return queue_sync(db, set_id, caller, launcher)
 
 

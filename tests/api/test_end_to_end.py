@@ -90,6 +90,14 @@ def test_sync_poll_stream_pause_resume_delete(http: httpx.Client, connected: Run
     assert done["status"] == "completed", done
     assert done["progress"] == {"synced": 8, "failed": 0, "skipped": 0, "total": 8}
     assert done["dagsterRunId"].startswith("adsync-")
+    result = done["result"]
+    assert (result["runId"], result["synced"], result["rateLimited"]) == (
+        done["dagsterRunId"],
+        8,
+        0,
+    )
+    assert result["apiCalls"] >= 8 and result["durationSeconds"] > 0
+    assert not [name for name in keys_of(result) if "_" in name], result
     moving = [v["progress"] for v in views if v["status"] == "running"]
     assert len({p["synced"] for p in moving}) >= 3, views  # seen part-way, more than once
     assert {p["total"] for p in moving} == {8}, moving
@@ -138,3 +146,21 @@ def test_deleted_set_stays_archived_after_its_removal_push(
     removal = http.delete(f"/api/v1/campaign-sets/{set_id}").json()["jobId"]
     assert wait_job(http, removal)[-1]["status"] == "completed"
     assert http.get(f"/api/v1/campaign-sets/{set_id}").json()["status"] == "archived"
+
+    # Archived: its removal push was its last, for sync as for pause.
+    for action in ("sync", "pause"):
+        refused = http.post(f"/api/v1/campaign-sets/{set_id}/{action}")
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["message"].startswith(f"campaign set {set_id} is archived")
+    assert http.get(f"/api/v1/campaign-sets/{set_id}/sync-status").json()["latestJob"][
+        "jobId"
+    ] == str(removal)
+
+
+def keys_of(value: Any) -> list[str]:
+    """Every dict key in `value`, at any depth."""
+    if isinstance(value, dict):
+        return [*value, *(k for v in value.values() for k in keys_of(v))]
+    if isinstance(value, list):
+        return [k for v in value for k in keys_of(v)]
+    return []
