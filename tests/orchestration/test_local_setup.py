@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus, build_schedule_context
 from dagster_graphql import DagsterGraphQLClient
 
+from adsync_pipeline.definitions import defs
 from adsync_pipeline.orchestration.reconcile import reconcile_platforms
 from adsync_pipeline.orchestration.resources import CampaignStoreResource
 
@@ -56,13 +58,14 @@ class Shell:
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args, "--json").stdout)
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, log: Path) -> subprocess.Popen[str]:
+        """`adsync ARGS` in the background; its output goes to `log`, shown on failure."""
         return subprocess.Popen(
             [sys.executable, "-m", "adsync_pipeline", *args],
             cwd=self.cwd,
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
@@ -70,9 +73,11 @@ class Shell:
 
 def _wait_for(what: str, check: Any, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while time.monotonic() < deadline:
         value = check()
         if value:
+            print(f"{what}: {time.monotonic() - started:.1f} s")
             return value
         time.sleep(1)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
@@ -126,12 +131,12 @@ def test_next_steps_need_no_variable(
     shell.run("sandbox", "stop")
 
     port = _free_port()
-    dev = shell.start("dev", "-p", str(port))
+    dev = shell.start("dev", "-p", str(port), log=tmp_path / "dev.log")
     try:
         request = _wait_for(
             "the sensor to serve the sync request",
             lambda: _finished(shell.json("status", "1")["latest_sync_request"]),
-            timeout=240,
+            timeout=300,
         )
         assert request["status"] == "completed", request
         status = shell.json("status", "1")
@@ -143,7 +148,10 @@ def test_next_steps_need_no_variable(
         monkeypatch.setenv("DAGSTER_HOME", str(home))
         with DagsterInstance.get() as instance:
             context = build_schedule_context(
-                instance=instance, resources={"store": CampaignStoreResource()}
+                instance=instance,
+                resources={"store": CampaignStoreResource()},
+                scheduled_execution_time=datetime.now(UTC),
+                repository_def=defs.get_repository_def(),
             )
             [run_request] = reconcile_platforms.evaluate_tick(context).run_requests
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
@@ -160,7 +168,7 @@ def test_next_steps_need_no_variable(
         # The API, too, finds the store and the key.
         key = shell.run("api", "keys", "create", "newcomer").stdout.split()[-1]
         api_port = _free_port()
-        api = shell.start("api", "serve", "--port", str(api_port))
+        api = shell.start("api", "serve", "--port", str(api_port), log=tmp_path / "api.log")
         try:
             _wait_for("the API", lambda: _answers(api_port, "/health"), timeout=60)
             answer = httpx.get(
