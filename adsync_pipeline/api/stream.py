@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adsync_pipeline.api.deps import MAX_ID, Db, SetId
 from adsync_pipeline.api.errors import COMMON_RESPONSES
+from adsync_pipeline.api.jobs import camel_keys
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
@@ -86,8 +87,9 @@ async def _follow(
                 continue
             progress = await run_in_threadpool(events.progress, job_id)
             if progress.complete is None:
+                result = camel_keys(job.result)
                 yield _message(
-                    "job-failed", {"jobId": str(job_id), "status": job.status, "result": job.result}
+                    "job-failed", {"jobId": str(job_id), "status": job.status, "result": result}
                 )
             return
         if time.monotonic() - last_sent >= settings.heartbeat_s:

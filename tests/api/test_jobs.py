@@ -162,12 +162,15 @@ def test_stream_of_a_job_whose_run_died_ends_with_job_failed(
     http: httpx.Client, api_db: Database, set_id: int
 ):
     job_id = SyncRequestRepository(api_db).create(set_id, "tests").id
-    SyncRequestRepository(api_db).mark_finished(job_id, "failed", {"error": "worker killed"})
+    result = {"run_id": "run-1", "error": "worker killed"}
+    SyncRequestRepository(api_db).mark_finished(job_id, "failed", result)
     url = f"/api/v1/campaign-sets/{set_id}/sync-stream"
     with http.stream("GET", url) as response:  # the set's latest job by default
         messages = read_stream(response)
     assert [m["event"] for m in messages] == ["job-failed"]
-    assert json.loads(messages[0]["data"])["result"] == {"error": "worker killed"}
+    assert json.loads(messages[0]["data"])["result"] == {"runId": "run-1", "error": "worker killed"}
+    job = http.get(f"/api/v1/jobs/{job_id}").json()
+    assert (job["result"]["runId"], job["result"]["error"]) == ("run-1", "worker killed")
 
 
 def test_stream_without_any_job_ends_at_once(http: httpx.Client, set_id: int):
