@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from adsync_pipeline.cli.accounts import show_account
 from adsync_pipeline.cli.base import cli
 from adsync_pipeline.config import reddit_settings
 from adsync_pipeline.domain.model import CampaignSet, SyncState
@@ -54,8 +53,11 @@ def demo() -> None:
         verb = "imported" if example.created else ("updated" if example.changed else "found")
         click.echo(f"campaign set   {example.set_id} {verb} (examples/summer-sale.json)")
         account = connect_sandbox_account(db)
-        click.echo("ad account     ", nl=False)
-        show_account(account, as_json=False)
+        click.echo(
+            f"ad account     {account.platform} {account.platform_account_id} "
+            f"({account.name or 'unnamed'}), connected; funding instrument "
+            f"{account.funding_instrument_id or '-'}"
+        )
         request_id = request_sync(db, example.set_id, getpass.getuser(), trigger="demo")
         click.echo(f"sync request   {request_id}, running it through Dagster…")
         run = run_request_in_process(db, request_id)

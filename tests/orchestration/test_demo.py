@@ -36,7 +36,8 @@ def test_demo_runs_from_scratch_and_is_idempotent(tmp_path: Path) -> None:
         assert "SUCCESS" in first and "0 failed" in first
         assert "campaign  shoes" in first and " -  " not in first  # every entity has its id
         # The sandbox account, connected through `sync.accounts`, with its resources cached.
-        assert "ad account     1\treddit\tt2_sandbox01\t" in first and "funding=-" not in first
+        assert "ad account     reddit t2_sandbox01 (Sandbox Ad Account), connected" in first
+        assert "funding instrument -" not in first
         assert "sandbox-refresh-token" not in first
         # The key lives in the local configuration, readable by its owner only.
         config_file = tmp_path / "dagster_home" / "adsync.env"
