@@ -36,6 +36,7 @@ COMMANDS: dict[str, LazyCommand] = {
         "imports",
         "Import a campaign set; re-importing one (same name and ad account) updates it.",
     ),
+    "keys": _in("keys", "The key that encrypts stored OAuth tokens (ADSYNC_ENCRYPTION_KEY)."),
     "pause": _in("sync", "Pause every campaign of SET_ID on the platform."),
     "plan": _in("sync", "Show what a push of SET_ID would do, touching nothing."),
     "reconcile": _in(

@@ -58,14 +58,20 @@ def associated_data(platform: str, account_id: str, kind: str) -> bytes:
 
 
 class Vault:
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ConfigError(f"an AES-256 key is 32 bytes, got {len(key)}; {GENERATE_HINT}")
+    """Encrypts with the current key; decrypts with it or any older key still listed, so
+    the key can rotate without losing a stored token (see `adsync keys rotate`)."""
+
+    def __init__(self, key: bytes, *older: bytes) -> None:
+        for each in (key, *older):
+            if len(each) != 32:
+                raise ConfigError(f"an AES-256 key is 32 bytes, got {len(each)}; {GENERATE_HINT}")
         self._aead = AESGCM(key)
+        self._older = [AESGCM(each) for each in older]
 
     @classmethod
     def from_env(cls) -> Vault:
-        """The key from the environment, else from the local configuration of the demo."""
+        """The keys from the environment, else from the local configuration of the demo:
+        `current[,older,…]`, comma-separated, newest first."""
         raw = setting(KEY_ENV)
         if not raw.strip():
             raise ConfigError(
@@ -73,20 +79,32 @@ class Vault:
                 "provide it: set it to the key the stored tokens were encrypted with (a new "
                 "key cannot decrypt them), or run `adsync demo` for a local setup"
             )
-        return cls(parse_key(raw))
+        keys = [part for part in raw.split(",") if part.strip()]
+        return cls(*(parse_key(part) for part in keys))
+
+    @property
+    def has_older_keys(self) -> bool:
+        return bool(self._older)
 
     def encrypt(self, plaintext: str, context: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, plaintext.encode(), context)
 
     def decrypt(self, blob: bytes, context: bytes) -> str:
+        return self.decrypt_with_key_age(blob, context)[0]
+
+    def decrypt_with_key_age(self, blob: bytes, context: bytes) -> tuple[str, bool]:
+        """The plaintext, and whether an older key (not the current one) decrypted it."""
         if len(blob) <= NONCE_BYTES:
             raise DecryptionError("a stored token is truncated and cannot be decrypted")
-        try:
-            plain = self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
-        except InvalidTag:
-            raise DecryptionError(
-                "a stored token cannot be decrypted: ADSYNC_ENCRYPTION_KEY differs from the "
-                "key it was stored with, or the stored data was altered"
-            ) from None
-        return plain.decode()
+        for position, aead in enumerate([self._aead, *self._older]):
+            try:
+                plain = aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context)
+            except InvalidTag:
+                continue
+            return plain.decode(), position > 0
+        raise DecryptionError(
+            "a stored token cannot be decrypted: none of the keys in ADSYNC_ENCRYPTION_KEY is "
+            "the one it was stored with (list the old key after the new one, comma-separated, "
+            "while rotating), or the stored data was altered"
+        )

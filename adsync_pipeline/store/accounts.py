@@ -14,12 +14,18 @@ from typing import Any
 from sqlalchemy import select, update
 
 from adsync_pipeline.errors import AdsyncError, NotFoundError
-from adsync_pipeline.security.vault import Vault, associated_data
+from adsync_pipeline.security.vault import DecryptionError, Vault, associated_data
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import AdAccount, OAuthToken, utcnow
 
 ACCESS = "access_token"
 REFRESH = "refresh_token"
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    rotated: int
+    already_current: int
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,50 @@ class AccountRepository:
             row.access_token_expires_at = None
             row.revoked_at = utcnow()
             row.version += 1
+
+    def reencrypt_tokens(self) -> RotationResult:
+        """Re-encrypt every stored token under the vault's current key, in one transaction:
+        a token none of the keys can read stops the rotation with nothing changed."""
+        vault = self._vault_or_fail()
+        rotated = current = 0
+        with self.db.transaction() as session:
+            rows = session.execute(
+                select(AdAccount, OAuthToken).join(
+                    OAuthToken, OAuthToken.ad_account_id == AdAccount.id
+                )
+            ).all()
+            for account, token in rows:
+                if token.revoked_at is not None:
+                    continue
+                key = (account.platform, account.platform_account_id)
+                blobs = {
+                    REFRESH: token.refresh_token_encrypted,
+                    ACCESS: token.access_token_encrypted,
+                }
+                plain: dict[str, str | None] = {}
+                older = False
+                for kind, blob in blobs.items():
+                    if not blob:
+                        plain[kind] = None
+                        continue
+                    try:
+                        text, by_older_key = vault.decrypt_with_key_age(
+                            blob, associated_data(*key, kind)
+                        )
+                    except DecryptionError as exc:
+                        raise DecryptionError(
+                            f"ad account {account.platform} {account.platform_account_id}: {exc}"
+                        ) from None
+                    plain[kind] = text
+                    older = older or by_older_key
+                if not older:
+                    current += 1
+                    continue
+                access, refresh = self._encrypt(account, plain[ACCESS], plain[REFRESH] or "")
+                token.access_token_encrypted, token.refresh_token_encrypted = access, refresh
+                token.version += 1
+                rotated += 1
+        return RotationResult(rotated=rotated, already_current=current)
 
     def _encrypt(
         self, account: AdAccount, access_token: str | None, refresh_token: str

@@ -3,11 +3,13 @@ from __future__ import annotations
 import base64
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from adsync_pipeline.config import ConfigError
+from adsync_pipeline.local_config import write_local_config
 from adsync_pipeline.security.vault import (
     DecryptionError,
     Vault,
@@ -64,13 +66,35 @@ def test_key_formats(raw: str) -> None:
     assert len(parse_key(raw)) == 32
 
 
-@pytest.mark.parametrize("raw", ["", "short", "zz" * 32, base64.b64encode(b"x" * 16).decode()])
-def test_missing_or_malformed_key_is_one_clear_error(
-    raw: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.parametrize("raw", ["short", "zz" * 32, base64.b64encode(b"x" * 16).decode()])
+def test_malformed_key_is_one_clear_error(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADSYNC_ENCRYPTION_KEY", raw)
     with pytest.raises(ConfigError, match="ADSYNC_ENCRYPTION_KEY.*urlsafe_b64encode"):
         Vault.from_env()
+
+
+def test_missing_key_does_not_advise_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new key cannot read stored tokens: the error says where the key is looked for."""
+    monkeypatch.setenv("ADSYNC_ENCRYPTION_KEY", "")
+    with pytest.raises(ConfigError) as raised:
+        Vault.from_env()
+    message = str(raised.value)
+    assert "adsync.env does not provide it" in message and "a new key cannot" in message
+    assert "urlsafe_b64encode" not in message
+
+
+def test_key_comes_from_the_local_configuration_unless_the_environment_sets_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, env = generate_key(), generate_key()
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.delenv("ADSYNC_ENCRYPTION_KEY", raising=False)
+    write_local_config(tmp_path, {"ADSYNC_ENCRYPTION_KEY": local})
+    blob = Vault(parse_key(local)).encrypt("s3cret", CONTEXT)
+    assert Vault.from_env().decrypt(blob, CONTEXT) == "s3cret"
+    monkeypatch.setenv("ADSYNC_ENCRYPTION_KEY", env)
+    with pytest.raises(DecryptionError):
+        Vault.from_env().decrypt(blob, CONTEXT)
 
 
 def test_tokens_rest_encrypted_and_swapped_rows_fail(repo: AccountRepository) -> None:
