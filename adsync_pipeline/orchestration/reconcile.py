@@ -4,6 +4,8 @@ work is in `sync/reconcile.py` and `sync/conflicts.py`."""
 # No `from __future__ import annotations`: Dagster inspects the context type hints.
 
 import json
+import warnings
+from typing import Any
 
 from dagster import (
     AssetCheckResult,
@@ -17,9 +19,13 @@ from dagster import (
     MetadataValue,
     OpExecutionContext,
     Output,
+    PreviewWarning,
     RunRequest,
     ScheduleEvaluationContext,
     SkipReason,
+    TableColumn,
+    TableRecord,
+    TableSchema,
     asset,
     define_asset_job,
     in_process_executor,
@@ -75,23 +81,40 @@ def platform_snapshot(
             "changed": result.changed,
             "gone": result.gone,
             "duration_s": result.duration_s,
-            "effective_status": MetadataValue.json(result.effective_status),
-            "rejected": MetadataValue.json(result.rejected[:CHANGE_ROWS]),
+            **{f"effective_{status}": n for status, n in sorted(result.effective_status.items())},
+            "rejected": _table(
+                [
+                    {
+                        "entity": r["entity_type"],
+                        "platform_id": r["platform_id"],
+                        "reason": r["reason"],
+                    }
+                    for r in result.rejected[:CHANGE_ROWS]
+                ],
+                ("entity", "platform_id", "reason"),
+            ),
         }
     )
+
+
+def _no_open_conflicts_spec() -> AssetCheckSpec:
+    # Partitioned like the asset, so each evaluation shows its account (see checks.py on
+    # the preview warning).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PreviewWarning)
+        return AssetCheckSpec(
+            NO_OPEN_CONFLICTS,
+            asset="reconciliation",
+            partitions_def=ad_accounts,
+            description="No conflict between a local and a platform edit awaits a person.",
+        )
 
 
 @asset(
     partitions_def=ad_accounts,
     deps=[platform_snapshot],
     group_name="reconciliation",
-    check_specs=[
-        AssetCheckSpec(
-            NO_OPEN_CONFLICTS,
-            asset="reconciliation",
-            description="No conflict between a local and a platform edit awaits a person.",
-        )
-    ],
+    check_specs=[_no_open_conflicts_spec()],
     description="The snapshot compared three ways with what we pushed and local: platform "
     "edits pulled, merges made, conflicts opened.",
 )
@@ -102,7 +125,7 @@ def reconciliation(
     try:
         result = reconcile_snapshot(db, context.partition_key, context.run_id)
         account = find_account(db, context.partition_key)
-        open_conflicts = ConflictRepository(db).count_open(account.id)
+        open_conflicts = ConflictRepository(db).list(ad_account_id=account.id)
     finally:
         db.dispose()
     return MaterializeResult(
@@ -115,20 +138,107 @@ def reconciliation(
             "deleted_on_platform": result.deleted_on_platform,
             "skipped": result.skipped,
             "compare_s": result.compare_s,
-            "changes": MetadataValue.json(result.changes[:CHANGE_ROWS]),
+            "changes": _table(change_rows(result.changes)[:CHANGE_ROWS], CHANGE_COLUMNS),
         },
         check_results=[
             AssetCheckResult(
                 check_name=NO_OPEN_CONFLICTS,
-                passed=open_conflicts == 0,
+                passed=not open_conflicts,
                 severity=AssetCheckSeverity.WARN,
                 metadata={
-                    "open_conflicts": open_conflicts,
+                    "account": MetadataValue.text(context.partition_key),
+                    "open_conflicts": len(open_conflicts),
+                    "conflicts": _table(
+                        [
+                            {
+                                "id": c.id,
+                                "set": c.campaign_set_id,
+                                "entity": c.entity_type,
+                                "key": c.entity_key,
+                                "field": c.field,
+                                "base": _cell(c.base),
+                                "local": _cell(c.local),
+                                "remote": _cell(c.remote),
+                            }
+                            for c in open_conflicts[:CHANGE_ROWS]
+                        ],
+                        ("id", "set", "entity", "key", "field", "base", "local", "remote"),
+                    ),
                     "resolve": "adsync conflicts list; adsync conflicts resolve ID --use "
                     "local|platform (or the resolve_conflict job)",
                 },
             )
         ],
+    )
+
+
+CHANGE_COLUMNS = ("entity", "key", "field", "base", "local", "remote", "result")
+# A targeting list or a long copy stays readable in a table cell.
+CELL_CHARS = 120
+
+
+def change_rows(changes: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """One row per changed field of each entity reconcile touched; an entity with no field
+    row of its own (deleted on the platform, keywords only) gets one row saying what."""
+    rows: list[dict[str, str]] = []
+    for change in changes:
+        entity, key = change["entity_type"], change["key"]
+        fields = [
+            {
+                "entity": entity,
+                "key": key,
+                "field": f["field"],
+                "base": _cell(f["base"]),
+                "local": _cell(f["local"]),
+                "remote": _cell(f["remote"]),
+                "result": f["result"],
+            }
+            for f in change.get("fields", [])
+        ]
+        if "keywords" in change:
+            added, removed = change["keywords"]["added"], change["keywords"]["removed"]
+            remote = ", ".join([*(f"+{k}" for k in added), *(f"-{k}" for k in removed)])
+            fields.append(
+                {
+                    "entity": entity,
+                    "key": key,
+                    "field": "keywords",
+                    "base": "",
+                    "local": "",
+                    "remote": _cell(remote),
+                    "result": "pulled",
+                }
+            )
+        if not fields:
+            fields.append(
+                {
+                    "entity": entity,
+                    "key": key,
+                    "field": "",
+                    "base": "",
+                    "local": "",
+                    "remote": "",
+                    "result": change["outcome"],
+                }
+            )
+        rows.extend(fields)
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1] + "…"
+
+
+def _table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> MetadataValue:
+    def kind(name: str) -> str:
+        return "int" if rows and all(isinstance(row[name], int) for row in rows) else "string"
+
+    return MetadataValue.table(
+        records=[TableRecord(row) for row in rows],
+        schema=TableSchema(columns=[TableColumn(name, kind(name)) for name in columns]),
     )
 
 

@@ -12,7 +12,6 @@ newer than what the snapshot saw, and comparing them would "pull" our own old va
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from collections import Counter
@@ -34,7 +33,6 @@ from adsync_pipeline.domain.model import (
     entity_type_of,
 )
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
-from adsync_pipeline.domain.pulled import PRESENT, marked
 from adsync_pipeline.domain.reconcile import (
     DELETED_MESSAGE,
     KEYWORDS,
@@ -56,7 +54,7 @@ from adsync_pipeline.platforms.reddit.services import RedditAds
 from adsync_pipeline.platforms.reddit.tokens import client_for_account
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
-from adsync_pipeline.store.campaign_sets import CampaignSetRepository, UnreadableSetError
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.conflicts import ConflictRepository, NewConflict
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
@@ -66,7 +64,6 @@ from adsync_pipeline.sync.alerts import raise_alert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.requests import request_sync
 
-logger = logging.getLogger(__name__)
 CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
 # How each platform shows our fields back; usable without a connection.
@@ -332,17 +329,7 @@ def base_of(entity: Entity) -> dict[str, Any] | None:
 def _ledger(db: Database, account: AccountRecord) -> list[CampaignSet]:
     sets = CampaignSetRepository(db)
     mine = (account.platform, account.platform_account_id)
-    ledger = []
-    for summary in sets.list():
-        if (summary.platform, summary.ad_account_id) != mine:
-            continue
-        try:
-            ledger.append(sets.load(summary.id))
-        except UnreadableSetError as exc:
-            # One set's bad row must not stop the account: `sets list` and `status` show
-            # why it is skipped, and a valid re-import brings it back.
-            logger.warning("reconcile skips %s", exc)
-    return ledger
+    return [sets.load(s.id) for s in sets.list() if (s.platform, s.ad_account_id) == mine]
 
 
 def _entries(campaign_set: CampaignSet, snapshot_started: datetime) -> Iterator[LocalEntry]:
@@ -432,11 +419,8 @@ def take_keywords(
     removing = {live[text].key: live[text] for text in pull.remove if text in live}
     added: list[dict[str, Any]] = []
     updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
-    now = utcnow()
     for text in pull.add:
         fields, sync = synced_keyword(group, text)
-        # Marked as the platform's addition: a re-import that leaves it out must say so.
-        sync["platform_data"] = marked(sync["platform_data"], {PRESENT: True}, now)
         existing = by_key.get(text.lower())
         if existing is None:
             added.append({"key": text.lower(), **fields, **sync})
@@ -445,10 +429,10 @@ def take_keywords(
             removing.pop(existing.key, None)
             updates.append((existing.id, fields, sync))
         # else a live keyword of another spelling holds that key: it stays as it is.
+    now = utcnow()
     for keyword in removing.values():
         assert keyword.id is not None
         gone = {
-            "platform_data": marked(keyword.sync.platform_data, {PRESENT: False}, now),
             "removed_at": now,
             "last_pushed_fingerprint": DELETED_FINGERPRINT,
             "sync_status": SyncStatus.SYNCED,
@@ -558,18 +542,16 @@ class _Applier:
         if any(conflict.field == KEYWORDS for conflict in outcome.conflicts):
             self._hold_keywords(entry)
         if outcome.new_base is not None:
-            platform_data = {
-                **self._platform_data(entry),
-                **self.facts(entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]),
-                PUSHED: outcome.new_base,
-            }
             self.sets.update_entity(
                 entry.entity_type,
                 entry.entity_id,
-                # What was pulled stays marked, so that a re-import cannot quietly undo it.
-                platform_data=marked(platform_data, outcome.pulls, utcnow())
-                if outcome.pulls
-                else platform_data,
+                platform_data={
+                    **self._platform_data(entry),
+                    **self.facts(
+                        entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]
+                    ),
+                    PUSHED: outcome.new_base,
+                },
                 last_pushed_fingerprint=outcome.new_fingerprint,
                 sync_status=self._status(outcome),
             )
@@ -595,6 +577,7 @@ class _Applier:
                     else {}
                 ),
                 "conflicts": [c.field for c in outcome.conflicts],
+                "fields": field_changes(outcome),
             }
         )
 
@@ -689,6 +672,31 @@ class _Applier:
             dedupe_key=f"conflict:{conflict_id}",
         )
         return conflict_id
+
+
+def field_changes(outcome: EntityReconciliation) -> list[dict[str, Any]]:
+    """One row per field that differs on either side: base, local, remote and what was done
+    (`pulled`, `conflict`, or `local`: sent by the next push)."""
+    entry, base = outcome.entry, outcome.entry.base or {}
+    rows = [
+        {"field": name, "base": base.get(name), "local": entry.local.get(name), "remote": value,
+         "result": "pulled"}
+        for name, value in outcome.pulls.items()
+    ]  # fmt: skip
+    rows += [
+        {"field": c.field, "base": c.base, "local": c.local, "remote": c.remote,
+         "result": "conflict"}
+        for c in outcome.conflicts
+    ]  # fmt: skip
+    if outcome.outcome is Outcome.MERGED:
+        seen = {row["field"] for row in rows}
+        rows += [
+            {"field": name, "base": base.get(name), "local": value, "remote": base.get(name),
+             "result": "local"}
+            for name, value in entry.local.items()
+            if name in base and base[name] != value and name not in seen
+        ]  # fmt: skip
+    return rows
 
 
 def _keyword_summary(pull: KeywordPull) -> dict[str, list[str]]:

@@ -56,8 +56,22 @@ def test_assets_check_and_resolve_job(pushed: Callable[..., Pushed], db_url: str
         assert snapshot_meta["changes_detected"].value == 3  # first snapshot: all added
         reconciled = result.asset_materializations_for_node("reconciliation")[0].metadata
         assert reconciled["conflicts_opened"].value == 1
+        (change,) = [r.data for r in reconciled["changes"].records]
+        assert change == {
+            "entity": "campaign",
+            "key": campaign.key,
+            "field": "name",
+            "base": campaign.name,
+            "local": "Renamed locally",
+            "remote": "Renamed on Reddit",
+            "result": "conflict",
+        }
         (check,) = result.get_asset_check_evaluations()
         assert check.check_name == NO_OPEN_CONFLICTS and not check.passed
+        assert check.partition == AD_ACCOUNT_ID
+        (open_conflict,) = check.metadata["conflicts"].records
+        assert open_conflict.data["field"] == "name"
+        assert open_conflict.data["remote"] == "Renamed on Reddit"
 
         (conflict,) = ConflictRepository(setup.db).list()
         run_config = {
