@@ -12,6 +12,7 @@ newer than what the snapshot saw, and comparing them would "pull" our own old va
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections import Counter
@@ -33,6 +34,7 @@ from adsync_pipeline.domain.model import (
     entity_type_of,
 )
 from adsync_pipeline.domain.plan import DELETED_FINGERPRINT
+from adsync_pipeline.domain.pulled import PRESENT, marked
 from adsync_pipeline.domain.reconcile import (
     DELETED_MESSAGE,
     KEYWORDS,
@@ -54,7 +56,7 @@ from adsync_pipeline.platforms.reddit.services import RedditAds
 from adsync_pipeline.platforms.reddit.tokens import client_for_account
 from adsync_pipeline.security.vault import Vault
 from adsync_pipeline.store.accounts import AccountRecord, AccountRepository
-from adsync_pipeline.store.campaign_sets import CampaignSetRepository
+from adsync_pipeline.store.campaign_sets import CampaignSetRepository, UnreadableSetError
 from adsync_pipeline.store.conflicts import ConflictRepository, NewConflict
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
@@ -64,6 +66,7 @@ from adsync_pipeline.sync.alerts import raise_alert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.requests import request_sync
 
+logger = logging.getLogger(__name__)
 CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
 # How each platform shows our fields back; usable without a connection.
@@ -329,7 +332,17 @@ def base_of(entity: Entity) -> dict[str, Any] | None:
 def _ledger(db: Database, account: AccountRecord) -> list[CampaignSet]:
     sets = CampaignSetRepository(db)
     mine = (account.platform, account.platform_account_id)
-    return [sets.load(s.id) for s in sets.list() if (s.platform, s.ad_account_id) == mine]
+    ledger = []
+    for summary in sets.list():
+        if (summary.platform, summary.ad_account_id) != mine:
+            continue
+        try:
+            ledger.append(sets.load(summary.id))
+        except UnreadableSetError as exc:
+            # One set's bad row must not stop the account: `sets list` and `status` show
+            # why it is skipped, and a valid re-import brings it back.
+            logger.warning("reconcile skips %s", exc)
+    return ledger
 
 
 def _entries(campaign_set: CampaignSet, snapshot_started: datetime) -> Iterator[LocalEntry]:
@@ -419,8 +432,11 @@ def take_keywords(
     removing = {live[text].key: live[text] for text in pull.remove if text in live}
     added: list[dict[str, Any]] = []
     updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    now = utcnow()
     for text in pull.add:
         fields, sync = synced_keyword(group, text)
+        # Marked as the platform's addition: a re-import that leaves it out must say so.
+        sync["platform_data"] = marked(sync["platform_data"], {PRESENT: True}, now)
         existing = by_key.get(text.lower())
         if existing is None:
             added.append({"key": text.lower(), **fields, **sync})
@@ -429,10 +445,10 @@ def take_keywords(
             removing.pop(existing.key, None)
             updates.append((existing.id, fields, sync))
         # else a live keyword of another spelling holds that key: it stays as it is.
-    now = utcnow()
     for keyword in removing.values():
         assert keyword.id is not None
         gone = {
+            "platform_data": marked(keyword.sync.platform_data, {PRESENT: False}, now),
             "removed_at": now,
             "last_pushed_fingerprint": DELETED_FINGERPRINT,
             "sync_status": SyncStatus.SYNCED,
@@ -542,16 +558,18 @@ class _Applier:
         if any(conflict.field == KEYWORDS for conflict in outcome.conflicts):
             self._hold_keywords(entry)
         if outcome.new_base is not None:
+            platform_data = {
+                **self._platform_data(entry),
+                **self.facts(entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]),
+                PUSHED: outcome.new_base,
+            }
             self.sets.update_entity(
                 entry.entity_type,
                 entry.entity_id,
-                platform_data={
-                    **self._platform_data(entry),
-                    **self.facts(
-                        entry.entity_type, self.raw[(entry.entity_type, entry.platform_id)]
-                    ),
-                    PUSHED: outcome.new_base,
-                },
+                # What was pulled stays marked, so that a re-import cannot quietly undo it.
+                platform_data=marked(platform_data, outcome.pulls, utcnow())
+                if outcome.pulls
+                else platform_data,
                 last_pushed_fingerprint=outcome.new_fingerprint,
                 sync_status=self._status(outcome),
             )
