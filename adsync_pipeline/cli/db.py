@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
 from adsync_pipeline.cli.base import cli, emit_json
-from adsync_pipeline.config import database_url
-from adsync_pipeline.store.migrate import upgrade_database
+from adsync_pipeline.store.migrate import shown_url, upgrade_database
 
 
 @cli.group("db")
@@ -20,7 +18,7 @@ def db_group() -> None:
 def upgrade_command(as_json: bool) -> None:
     """Create or migrate the store's schema to the latest version (safe to repeat)."""
     upgrade_database()
-    shown = make_url(database_url()).render_as_string(hide_password=True)
+    shown = shown_url()
     if as_json:
         emit_json({"database": shown, "upgraded": True})
     else:

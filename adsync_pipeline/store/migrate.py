@@ -27,6 +27,11 @@ def upgrade_connection(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def shown_url(url: str | None = None) -> str:
+    """The database URL at `url` (default: the configured one), its password hidden."""
+    return make_url(url or database_url()).render_as_string(hide_password=True)
+
+
 def upgrade_database(url: str | None = None) -> None:
     """Bring the database at `url` (default: `ADSYNC_DATABASE_URL`) to the latest schema."""
     try:
@@ -37,7 +42,7 @@ def upgrade_database(url: str | None = None) -> None:
         finally:
             engine.dispose()
     except (DBAPIError, ArgumentError) as exc:
-        shown = make_url(url or database_url()).render_as_string(hide_password=True)
+        shown = shown_url(url)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise ConfigError(f"cannot use the database at {shown}: {reason}") from exc
 
