@@ -50,6 +50,7 @@ def only_printable(problems: list[str]) -> bool:
         ("-Infinity", "must be a number (got -Infinity)"),
         ("true", "must be a number (got True)"),
     ],
+    ids=lambda value: value[:20],
 )
 def test_budget_amount_is_a_bounded_number(amount: str, reason: str) -> None:
     text = json.dumps(example()).replace('"amount": 50.0', f'"amount": {amount}', 1)
