@@ -189,9 +189,11 @@ def fresh_clone(tmp_path: Path) -> Iterator[Shell]:
                 if re.search(r"^\s+stop\s", sandbox_help, re.MULTILINE):
                     shell.run("adsync sandbox stop", timeout=120)
         finally:
+            started = time.monotonic()
             _kill_leftovers(tmp_path)
             # The venv weighs hundreds of MB; the command logs beside it are kept.
             shutil.rmtree(clone, ignore_errors=True)
+            shell.timings.append(("cleanup", time.monotonic() - started))
         print("timings: " + "; ".join(f"{cmd!r} {s:.1f} s" for cmd, s in shell.timings))
 
 
