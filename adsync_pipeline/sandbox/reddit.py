@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adsync_pipeline.sandbox import reddit_api as api
 from adsync_pipeline.sandbox.reddit_admin import ADMIN_PREFIX, add_ad_account, admin_routes
-from adsync_pipeline.sandbox.reddit_faults import Faults, RateLimiter, Timing
+from adsync_pipeline.sandbox.reddit_faults import MALFORMED_BODIES, Faults, RateLimiter, Timing
 from adsync_pipeline.sandbox.reddit_spec import API_PREFIX, Policy, policy_for
 from adsync_pipeline.sandbox.reddit_state import SandboxState, now_iso
 
@@ -143,6 +143,7 @@ class RedditSandbox:
         self.faults = Faults()
         self.faults.update(self._initial_faults)
         self.rng = random.Random(self._seed)
+        self._writes_answered = 0  # successful writes since the reset, for `malformed_every`
         self.limiter.reset()
         self.clear_requests()
 
@@ -243,8 +244,17 @@ class RedditSandbox:
             return response
         status, body = await self._run(request, route, params)
         response = JSONResponse(body, status_code=status)
+        if route.method in {"POST", "PATCH"} and status < 300 and self._garble_this_write():
+            garble = MALFORMED_BODIES[self.faults.malformed_body]
+            response = Response(garble(response.body), status, media_type="application/json")
         response.headers.update(verdict.headers(self.timing.time_scale))
         return response
+
+    def _garble_this_write(self) -> bool:
+        with self._log_lock:
+            self._writes_answered += 1
+            every = self.faults.malformed_every
+            return bool(every) and self._writes_answered % every == 0
 
     async def _run(self, request: Request, route: ApiRoute, params: dict[str, str]) -> api.Result:
         try:

@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from adsync_pipeline.sandbox.reddit_spec import Policy
+
+
+def _truncated(body: bytes) -> bytes:
+    return body[: len(body) // 2]
+
+
+def _wrong_shape(body: bytes) -> bytes:
+    # The entity in a list where the documented envelope has an object.
+    return json.dumps({"data": [json.loads(body)["data"]]}).encode()
+
+
+# How a garbled answer's JSON body is rewritten, by `malformed_body`.
+MALFORMED_BODIES: dict[str, Callable[[bytes], bytes]] = {
+    "truncated": _truncated,
+    "empty": lambda body: b"",
+    "invalid_json": lambda body: b"<html><body>502 upstream reset</body></html>",
+    "wrong_shape": _wrong_shape,
+}
 
 
 @dataclass
@@ -24,6 +44,11 @@ class Faults:
     force_status: int | None = None  # every API request answered with this until cleared
     reject_names: list[str] = field(default_factory=list)  # regexes; matching creates get 400
     expires_in: int = 3600  # lifetime of newly issued access tokens, in seconds
+    # Every Nth successful write (POST or PATCH, counted since the sandbox's reset) is
+    # committed and its 2xx answer garbled on the way back, as a flaky proxy would: its body
+    # becomes `malformed_body`.
+    malformed_every: int = 0
+    malformed_body: str = "invalid_json"  # one of MALFORMED_BODIES
 
     def name_rejected(self, name: str) -> bool:
         return any(re.search(pattern, name) for pattern in self.reject_names)
@@ -33,6 +58,9 @@ class Faults:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault(s): {sorted(unknown)}; known: {sorted(known)}")
+        kind = changes.get("malformed_body", self.malformed_body)
+        if kind not in MALFORMED_BODIES:
+            raise ValueError(f"malformed_body {kind!r} is not one of {sorted(MALFORMED_BODIES)}")
         for name, value in changes.items():
             setattr(self, name, value)
 

@@ -19,14 +19,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from adsync_pipeline.errors import AdsyncError
 from adsync_pipeline.store.db import Database
 
-# First key of PostgreSQL's two-key advisory locks: ours, whatever else uses the database.
-ADVISORY_NAMESPACE = 0x61647379  # "adsy"
+# First key of PostgreSQL's two-key advisory locks: ours, whatever else uses the database,
+# and the schema's (advisory locks span a database; stores in two schemas of one database,
+# parallel test runs say, must not refuse each other's pushes of their set 1).
+ADVISORY_NAMESPACE = func.hashtext(literal("adsync push lock ").concat(func.current_schema()))
 
 _in_memory: dict[int, threading.Lock] = {}
 _in_memory_guard = threading.Lock()

@@ -473,6 +473,36 @@ def test_commit_then_502_leaves_the_entity(
     assert client.post(f"{ACCOUNT}/campaigns", json=campaign_body()).status_code == 201
 
 
+@pytest.mark.parametrize("kind", ["truncated", "empty", "invalid_json", "wrong_shape"])
+def test_every_nth_write_is_committed_then_answered_with_a_malformed_body(
+    reddit_sandbox: RunningSandbox, client: httpx.Client, kind: str
+) -> None:
+    reddit_sandbox.set_faults(malformed_every=3, malformed_body=kind)
+    names = [f"Campaign {n}" for n in range(1, 7)]
+    answers = [client.post(f"{ACCOUNT}/campaigns", json=campaign_body(name=n)) for n in names]
+
+    assert [a.status_code for a in answers] == [201] * 6
+    garbled = [answers[2], answers[5]]
+    for answer in answers[:2] + answers[3:5]:
+        assert isinstance(answer.json()["data"], dict)
+    for answer in garbled:
+        assert answer.headers["RateLimit"]  # pacing headers survive, as through a proxy
+        if kind == "wrong_shape":
+            assert isinstance(answer.json()["data"], list)
+        else:
+            with pytest.raises(ValueError):
+                answer.json()
+    listed = client.get(f"{ACCOUNT}/campaigns").json()["data"]
+    assert sorted(c["name"] for c in listed) == names  # every write was committed
+    # Reads are never garbled.
+    assert all(client.get("/me").status_code == 200 for _ in range(3))
+
+
+def test_an_unknown_malformed_body_kind_is_refused(reddit_sandbox: RunningSandbox) -> None:
+    put = httpx.put(f"{reddit_sandbox.admin_url}/faults", json={"malformed_body": "garbage"})
+    assert put.status_code == 400
+
+
 def test_reject_names(reddit_sandbox: RunningSandbox, client: httpx.Client) -> None:
     reddit_sandbox.set_faults(reject_names=["^Bad "])
     statuses = [

@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from adsync_pipeline.platforms.reddit.errors import (
     RedditApiError,
     RedditAuthError,
     RedditCreateOutcomeUnknown,
+    RedditMalformedAnswer,
     RedditRateLimited,
     parse_error_body,
 )
@@ -58,6 +60,14 @@ class StaticTokenProvider:
 
     async def refresh(self, rejected: str) -> str:
         raise RedditAuthError("the access token was refused and cannot be refreshed", status=401)
+
+
+class Envelope(Enum):
+    """What the `data` of a 2xx answer must hold for its caller to use it."""
+
+    OBJECT = "an object"
+    ENTITY = "an entity with an id"
+    PAGE = "a list of objects"
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class _Attempt:
     params: dict[str, Any] | None = None
     body: dict[str, Any] | None = None
     url: str | None = None  # an absolute `next_url`, followed verbatim
+    expect: Envelope = Envelope.OBJECT
     number: int = field(default=0)
 
 
@@ -174,17 +185,19 @@ class RedditClient:
 
     # -- verbs ---------------------------------------------------------------------------
 
-    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return (await self.request("GET", path, params=params)).get("data")
+    async def get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return (await self.request("GET", path, params=params))["data"]
 
-    async def patch(self, path: str, data: Mapping[str, Any]) -> Any:
-        return (await self.request("PATCH", path, body={"data": dict(data)})).get("data")
+    async def patch(self, path: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        body = {"data": dict(data)}
+        return (await self.request("PATCH", path, body=body, expect=Envelope.ENTITY))["data"]
 
-    async def create(self, path: str, data: Mapping[str, Any]) -> Any:
+    async def create(self, path: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """POST a new entity. Never re-sent once it may have reached Reddit: an unknown
         outcome raises `RedditCreateOutcomeUnknown` for the caller to resolve by lookup."""
         body = {"data": dict(data)}
-        return (await self.request("POST", path, body=body, create=True)).get("data")
+        answer = await self.request("POST", path, body=body, create=True, expect=Envelope.ENTITY)
+        return answer["data"]
 
     async def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, *, page_size: int = MAX_PAGE_SIZE
@@ -192,14 +205,16 @@ class RedditClient:
         """Every item of a list endpoint. Later pages follow `pagination.next_url` verbatim:
         re-adding our parameters made URLs grow until Reddit answered 414."""
         first = {**(params or {}), "page.size": min(page_size, MAX_PAGE_SIZE)}
-        page = await self.request("GET", path, params=first)
+        page = await self.request("GET", path, params=first, expect=Envelope.PAGE)
         while True:
-            for item in page.get("data") or []:
+            for item in page["data"]:
                 yield item
             next_url = (page.get("pagination") or {}).get("next_url")
             if not next_url:
                 return
-            page = await self.request("GET", self._path_of(next_url), url=next_url)
+            page = await self.request(
+                "GET", self._path_of(next_url), url=next_url, expect=Envelope.PAGE
+            )
 
     async def request(
         self,
@@ -210,11 +225,16 @@ class RedditClient:
         body: dict[str, Any] | None = None,
         create: bool = False,
         url: str | None = None,
+        expect: Envelope = Envelope.OBJECT,
     ) -> dict[str, Any]:
         """One logical call: retries per the rules above, one refresh on 401. Returns the
-        decoded JSON envelope."""
+        decoded JSON envelope, its `data` as `expect` says; a 2xx answer that is not
+        (garbled on the way) is an error like a 5xx: retried for reads and PATCHes, an
+        unknown outcome for a create."""
         token = await self._tokens.access_token()
-        call = _Attempt(method.upper(), path, create, token, dict(params or {}) or None, body, url)
+        call = _Attempt(
+            method.upper(), path, create, token, dict(params or {}) or None, body, url, expect
+        )
         try:
             return await self._with_retries(call)
         except RedditAuthError as exc:
@@ -282,21 +302,38 @@ class RedditClient:
                     headers=headers,
                 )
         except httpx.TransportError as exc:
-            await self.limiter.release(reservation, None)
+            self.limiter.release(reservation, None)
             error = self._network_error(call, exc)
             self._record(call, reservation, started, None, None, error)
             raise error from exc
+        except BaseException:
+            # Cancelled (the push is stopping): a unit left reserved would keep the policy's
+            # next caller waiting for an answer that never comes.
+            self.limiter.release(reservation, None)
+            raise
         retry_after = _retry_after(response)
-        await self.limiter.release(
+        self.limiter.release(
             reservation, response.headers, status=response.status_code, retry_after=retry_after
         )
-        body = _json(response)
-        if response.status_code < 400:
-            self._record(call, reservation, started, response, body, None)
-            return body if isinstance(body, dict) else {}
-        error = self._http_error(call, response, body, retry_after)
-        self._record(call, reservation, started, response, body, error)
-        raise error
+        if response.status_code >= 400:
+            body = _error_body(response)
+            error = self._http_error(call, response, body, retry_after)
+            self._record(call, reservation, started, response, body, error)
+            raise error
+        body, problem = _envelope(response, call.expect)
+        if problem is not None:
+            error = self._malformed(call, response, problem)
+            self._record(call, reservation, started, response, body, error)
+            raise error
+        self._record(call, reservation, started, response, body, None)
+        return body
+
+    def _malformed(self, call: _Attempt, response: httpx.Response, problem: str) -> RedditApiError:
+        message = f'the answer\'s body is not the documented {{"data": ...}} envelope ({problem})'
+        if call.create:
+            message += "; the create may have been applied"
+        kind = RedditCreateOutcomeUnknown if call.create else RedditMalformedAnswer
+        return kind(message, status=response.status_code, method=call.method, path=call.path)
 
     def _network_error(self, call: _Attempt, exc: httpx.TransportError) -> RedditApiError:
         sent = not isinstance(exc, _NOT_SENT)
@@ -379,10 +416,43 @@ class RedditClient:
         )
 
 
-def _json(response: httpx.Response) -> Any:
+def _error_body(response: httpx.Response) -> Any:
     if not response.content:
         return {}
     try:
         return response.json()
     except ValueError:
         return {"error": {"message": response.text[:200]}}
+
+
+def _envelope(response: httpx.Response, expect: Envelope) -> tuple[Any, str | None]:
+    """A 2xx answer's decoded body, and what is wrong with it (None when it is the envelope
+    Reddit documents: `{"data": ...}` with `data` as `expect` says)."""
+    if not response.content:
+        return None, "it is empty"
+    try:
+        body = response.json()
+    except ValueError:  # invalid JSON and undecodable bytes alike
+        return None, "it is not valid JSON"
+    if not isinstance(body, dict) or "data" not in body:
+        return body, 'it has no "data"'
+    data = body["data"]
+    if expect is Envelope.PAGE:
+        fits = (
+            isinstance(data, list)
+            and all(isinstance(item, dict) for item in data)
+            and isinstance(body.get("pagination") or {}, dict)
+        )
+    else:
+        fits = isinstance(data, dict) and (expect is not Envelope.ENTITY or bool(data.get("id")))
+    if fits:
+        return body, None
+    return body, f"its data is {_kind_of(data)}, not {expect.value}"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object" if value.get("id") else "an object without an id"
+    if isinstance(value, list):
+        return "a list" if all(isinstance(item, dict) for item in value) else "a list of scalars"
+    return "null" if value is None else f"a {type(value).__name__}"

@@ -63,6 +63,14 @@ class RedditRateLimited(RedditApiError):
         return ErrorClass.RETRYABLE
 
 
+class RedditMalformedAnswer(RedditApiError):
+    """A 2xx answer whose body is not the documented envelope (garbled on its way back): the
+    call may have been applied, so it is tried again (reads and PATCHes only)."""
+
+    def default_class(self, status: int | None) -> ErrorClass:
+        return ErrorClass.RETRYABLE
+
+
 class RedditCreateOutcomeUnknown(RedditApiError, CreateOutcomeUnknown):
     """A POST create may or may not have been applied; look the entity up by name."""
 

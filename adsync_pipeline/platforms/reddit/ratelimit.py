@@ -1,10 +1,12 @@
 """Client-side pacing by Reddit's `RateLimit-Policy` / `RateLimit` response headers.
 
 Reddit reports, per policy, the quota and window (`"name";q=200;w=60`) and what is left
-(`"name";r=REMAINING;t=SECONDS`). We learn which policy each route belongs to from its first
-answer, keep a conservative estimate of the units left per policy, reserve a unit before
-sending (so concurrent tasks cannot all spend the last one) and wait for the reset when none
-is left. 429s are a fallback, not the way we discover the limit.
+(`"name";r=REMAINING;t=SECONDS`). Which policy a route draws from is known from Reddit's
+OpenAPI document (`policies.ROUTE_POLICIES`) and confirmed by its answers; a route the table
+does not name is learnt from its first answer. We keep a conservative estimate of the units
+left per policy, reserve a unit before sending (so concurrent tasks cannot all spend the last
+one) and wait for the reset when none is left. 429s are a fallback, not the way we discover
+the limit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from adsync_pipeline.platforms.reddit.policies import ROUTE_POLICIES
 
 _ITEM = re.compile(r'^\s*"?(?P<name>[^";]+)"?\s*(?P<params>(?:;\s*[\w-]+\s*=\s*[^;,]*)*)')
 _PARAM = re.compile(r";\s*([\w-]+)\s*=\s*([^;,]*)")
@@ -101,58 +105,65 @@ class RateLimiter:
     margin: float = 0.05
     _routes: dict[str, str] = field(default_factory=dict)
     _policies: dict[str, _Policy] = field(default_factory=dict)
-    _cond: asyncio.Condition | None = None
+    # Tasks waiting for a unit, woken by every settled answer. The limiter's state changes
+    # only between awaits (one event loop), so no lock guards it.
+    _waiters: set[asyncio.Future[None]] = field(default_factory=set)
 
     def policy_of(self, route: str) -> str | None:
         known = self._routes.get(route)
         return None if known == UNLIMITED else known
 
-    def _condition(self) -> asyncio.Condition:
-        if self._cond is None:
-            self._cond = asyncio.Condition()
-        return self._cond
-
     def _policy_for(self, route: str) -> _Policy | None:
-        name = self._routes.get(route)
+        name = self._routes.get(route) or ROUTE_POLICIES.get(route)
         if name == UNLIMITED:
             return None
         if name is None:
             # Unknown route: one probe at a time until its answer names the policy.
             name = f"?{route}"
         if name not in self._policies:
+            # A policy never answered yet: one probe at a time until an answer tells its count.
             self._policies[name] = _Policy(name)
         return self._policies[name]
 
     async def acquire(self, method: str, path: str) -> Reservation:
         route = route_key(method, path)
-        cond = self._condition()
         started = self.clock()
-        async with cond:
-            while True:
-                policy = self._policy_for(route)
-                if policy is None:
-                    return Reservation(route, UNLIMITED, self.clock() - started)
-                now = self.clock()
-                if policy.reset_at is not None and now >= policy.reset_at:
-                    # A new window began; its count is unknown (the server's window may
-                    # slide), so one request probes it and its answer tells the rest.
-                    policy.available = max(policy.available, 1)
-                    policy.reset_at = None
-                if policy.available >= 1:
-                    policy.available -= 1
-                    policy.in_flight += 1
-                    return Reservation(route, policy.name, self.clock() - started)
-                timeout = (
-                    policy.reset_at - now + self.margin
-                    if policy.reset_at is not None
-                    else _RECHECK_SECONDS
-                )
-                try:
-                    await asyncio.wait_for(cond.wait(), timeout=max(timeout, 0.001))
-                except TimeoutError:
-                    pass
+        while True:
+            policy = self._policy_for(route)
+            if policy is None:
+                return Reservation(route, UNLIMITED, self.clock() - started)
+            now = self.clock()
+            if policy.reset_at is not None and now >= policy.reset_at:
+                # A new window began; its count is unknown (the server's window may
+                # slide), so one request probes it and its answer tells the rest.
+                policy.available = max(policy.available, 1)
+                policy.reset_at = None
+            if policy.available >= 1:
+                policy.available -= 1
+                policy.in_flight += 1
+                return Reservation(route, policy.name, self.clock() - started)
+            timeout = (
+                policy.reset_at - now + self.margin
+                if policy.reset_at is not None
+                else _RECHECK_SECONDS
+            )
+            await self._next_change(max(timeout, 0.001))
 
-    async def release(
+    async def _next_change(self, timeout: float) -> None:
+        """Returns once an answer is settled or `timeout` has passed. A plain future rather
+        than `wait_for(Condition.wait())`: on Python 3.11 that swallows a cancellation that
+        arrives as the wait ends, and the cancelled task stayed here, waiting forever."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.add(waiter)
+        timer = loop.call_later(timeout, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiters.discard(waiter)
+
+    def release(
         self,
         reservation: Reservation,
         headers: Mapping[str, str] | None,
@@ -160,11 +171,11 @@ class RateLimiter:
         status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Feed one answer (or a failure without answer: headers None) back."""
-        cond = self._condition()
-        async with cond:
-            self._settle(reservation, headers, status, retry_after)
-            cond.notify_all()
+        """Feed one answer back, or a call that got none (headers None): it failed, or was
+        cancelled, before an answer came. Synchronous, so a cancelled caller can too."""
+        self._settle(reservation, headers, status, retry_after)
+        for waiter in self._waiters:
+            _wake(waiter)
 
     def _settle(
         self,
@@ -181,15 +192,15 @@ class RateLimiter:
         if parsed is None:
             if headers is not None and status is not None and status < 400:
                 self._routes.setdefault(reservation.route, UNLIMITED)
-            if held is not None and reservation.policy.startswith("?"):
-                held.available = max(held.available, 1)  # let the next probe go
-            elif held is not None and status is None:
-                held.available += 1  # never reached the server: give the unit back
+            if held is not None:
+                unpaced = self._routes.get(reservation.route) == UNLIMITED
+                # No answer (or a route that turned out unpaced): give the unit back.
+                self._give_back(held, whole=status is None or unpaced)
             return
         self._routes[reservation.route] = parsed.policy
         policy = self._policies.setdefault(parsed.policy, _Policy(parsed.policy, available=0))
-        if held is not None and held is not policy and reservation.policy.startswith("?"):
-            held.available = max(held.available, 1)
+        if held is not None and held is not policy:
+            self._give_back(held, whole=True)  # the answer names another policy
         policy.quota = parsed.quota or policy.quota
         policy.window = parsed.window or policy.window
         if status == 429:
@@ -211,9 +222,23 @@ class RateLimiter:
             policy.available = min(policy.available, estimate)
             policy.reset_at = max(policy.reset_at, reset_at)
 
+    @staticmethod
+    def _give_back(held: _Policy, *, whole: bool) -> None:
+        if whole and not held.name.startswith("?"):
+            held.available += 1
+        if held.reset_at is None and held.in_flight == 0:
+            # Its window is unknown and no answer in flight will tell it: let one probe go
+            # (else a probe answered without headers, a 5xx say, would stall the policy).
+            held.available = max(held.available, 1)
+
     def snapshot(self) -> dict[str, dict[str, float | int | None]]:
         return {
             name: {"available": p.available, "in_flight": p.in_flight, "quota": p.quota}
             for name, p in self._policies.items()
             if not name.startswith("?")
         }
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -3,7 +3,9 @@ and of the header parsing and limiter bookkeeping."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from contextlib import suppress
 
 import httpx
 import pytest
@@ -126,10 +128,62 @@ async def test_limiter_reserves_the_last_unit_for_one_task_only() -> None:
     limiter = RateLimiter(clock=lambda: now[0])
     headers = {"RateLimit-Policy": '"w";q=3;w=60', "RateLimit": '"w";r=1;t=30'}
     probe = await limiter.acquire("PATCH", "/campaigns/1")
-    await limiter.release(probe, headers, status=200)
+    limiter.release(probe, headers, status=200)
     last = await limiter.acquire("PATCH", "/campaigns/2")
     assert last.policy == "w"
     assert limiter.snapshot()["w"]["available"] == 0  # the next caller would wait for reset
     now[0] = 31.0
     after_reset = await limiter.acquire("PATCH", "/campaigns/3")
     assert after_reset.policy == "w"
+
+
+async def test_a_waiter_cancelled_as_an_answer_wakes_it_stays_cancelled() -> None:
+    limiter = RateLimiter()
+    probe = await limiter.acquire("GET", "/things/1")  # a route no table names: one probe
+    waiting = asyncio.ensure_future(limiter.acquire("GET", "/things/2"))
+    await asyncio.sleep(0.01)  # it waits for the probe's answer
+
+    limiter.release(probe, {}, status=200)  # wakes it ...
+    waiting.cancel()  # ... and, before it runs, the push stops
+
+    # Python 3.11's wait_for lost this cancellation: the task went on as if never cancelled.
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_a_call_cancelled_in_flight_gives_its_unit_back() -> None:
+    arrived = asyncio.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/1"):
+            arrived.set()
+            await asyncio.Event().wait()  # never answered
+        return httpx.Response(200, json=OK)
+
+    client = make(httpx.MockTransport(handle))
+    stuck = asyncio.ensure_future(client.patch("/campaigns/1", {"name": "n"}))
+    await arrived.wait()
+    stuck.cancel()
+    with suppress(asyncio.CancelledError):
+        await stuck
+
+    # It held the policy's only unit (its first call probes it); the next call must not wait
+    # for the answer the cancelled one will never get.
+    answer = await asyncio.wait_for(client.patch("/campaigns/2", {"name": "n"}), timeout=3)
+    assert answer["id"] == "1"
+
+
+async def test_a_new_windows_probe_answered_without_headers_lets_the_next_call_go() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    spent = {"RateLimit-Policy": '"w";q=2;w=60', "RateLimit": '"w";r=0;t=30'}
+    first = await limiter.acquire("PATCH", "/campaigns/1")
+    limiter.release(first, spent, status=200)
+    now[0] = 31.0
+    probe = await limiter.acquire("PATCH", "/campaigns/2")  # the new window's one probe
+
+    limiter.release(probe, {}, status=503)  # a 5xx without rate-limit headers
+
+    # It stalled: no unit, no known reset, nothing in flight to tell either.
+    after = await asyncio.wait_for(limiter.acquire("PATCH", "/campaigns/3"), timeout=2)
+    assert after.policy == "w"
