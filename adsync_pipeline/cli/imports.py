@@ -11,6 +11,7 @@ from typing import NoReturn
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.cli.tables import level_counts
 from adsync_pipeline.domain.pulled import PulledFieldsReverted
 from adsync_pipeline.imports import read_campaign_set
 from adsync_pipeline.store.migrate import migrated_database
@@ -44,9 +45,9 @@ def import_command(path: Path, force: bool, as_json: bool) -> None:
         emit_json({**asdict(result), "changed": result.changed})
         return
     verb = "created" if result.created else ("updated" if result.changed else "unchanged")
-    counts = ", ".join(f"{n} {level.replace('_', ' ')}" for level, n in result.counts.items())
     click.echo(
-        f"campaign set {result.campaign_set_id} {verb} (revision {result.revision}): {counts}"
+        f"campaign set {result.campaign_set_id} {verb} (revision {result.revision}): "
+        f"{level_counts(result.counts)}"
     )
     if not result.created:
         click.echo(

@@ -7,7 +7,7 @@ from dataclasses import asdict
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
-from adsync_pipeline.domain.text import printable
+from adsync_pipeline.cli.tables import table
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
 
@@ -32,14 +32,18 @@ def list_command(as_json: bool) -> None:
     if not summaries:
         click.echo("no campaign sets yet: adsync import PATH")
         return
-    for s in summaries:
-        synced = s.last_synced_at.isoformat() if s.last_synced_at else "never"
-        # Stored names may hold control characters (an old store, another tool): escaped,
-        # so no name can forge a line.
-        name, account = printable(s.name), printable(s.ad_account_id)
-        unreadable = f"  UNREADABLE: {s.unreadable}" if s.unreadable else ""
-        click.echo(
-            f"{s.id:>4}  {name}  [{s.platform} {account}]  {s.status}/{s.sync_status}"
-            f"  rev {s.revision}  {s.campaigns} campaigns, {s.ad_groups} ad groups, {s.ads} ads,"
-            f" {s.keywords} keywords  last synced {synced}{unreadable}"
+    rows = [
+        (
+            s.id, s.name, s.platform, s.ad_account_id, s.status.value, s.sync_status.value,
+            s.revision, s.campaigns, s.ad_groups, s.ads, s.keywords, s.last_synced_at or "never",
+            f"UNREADABLE: {s.unreadable}" if s.unreadable else None,
         )
+        for s in summaries
+    ]  # fmt: skip
+    click.echo(table(HEADERS, rows))
+
+
+HEADERS = (
+    "id", "name", "platform", "ad account", "status", "sync status", "revision", "campaigns",
+    "ad groups", "ads", "keywords", "last synced", "problem",
+)  # fmt: skip

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from adsync_pipeline.domain.text import printable
+
 GAP = "  "
 EMPTY = "-"
+# The store's level names (`ImportResult.counts`, ...) and the noun for one of each.
+LEVEL_NOUNS = {"campaigns": "campaign", "ad_groups": "ad group", "ads": "ad", "keywords": "keyword"}
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
@@ -14,13 +18,19 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural_form or noun + 's')}"
 
 
+def level_counts(counts: dict[str, int]) -> str:
+    """'1 campaign, 2 ad groups, 2 ads, 0 keywords' from counts keyed by level."""
+    return ", ".join(plural(n, LEVEL_NOUNS.get(level, level)) for level, n in counts.items())
+
+
 def cell(value: object) -> str:
-    """One table cell: absent values as '-', times to the second, no line breaks."""
+    """One table cell: absent values as '-', times to the second, and control characters
+    escaped (`printable`), so no stored value can break a row or forge one."""
     if value is None or value == "":
         return EMPTY
     if isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M:%S}"
-    return " ".join(str(value).split())
+    return printable(str(value))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

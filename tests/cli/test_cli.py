@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def test_csv_import(adsync, env_db: str, tmp_path: Path) -> None:
     )
     outcome = adsync("import", str(path))
     assert outcome.code == 0, outcome.err
-    assert "1 campaigns, 1 ad groups, 2 ads, 1 keywords" in outcome.out
+    assert "1 campaign, 1 ad group, 2 ads, 1 keyword" in outcome.out
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,27 @@ def test_bad_database_url_is_one_line(adsync, monkeypatch: pytest.MonkeyPatch, u
     outcome = adsync("sets", "list")
     assert outcome.code == 1
     assert outcome.err.startswith("error: ") and len(outcome.err.strip().splitlines()) == 1
+
+
+def test_sets_list_is_a_table_with_a_header(adsync, env_db: str) -> None:
+    set_id = json.loads(adsync("import", str(EXAMPLE), "--json").out)["campaign_set_id"]
+
+    header, row = adsync("sets", "list").out.splitlines()
+
+    assert re.split(r"\s{2,}", header)[:4] == ["id", "name", "platform", "ad account"]
+    assert "campaigns" in header and "last synced" in header
+    assert re.split(r"\s{2,}", row.strip()) == [
+        str(set_id), "Summer Sale 2026", "reddit", "t2_sandbox01", "draft", "pending", "1",
+        "2", "2", "2", "2", "never", "-",
+    ]  # fmt: skip
+
+
+def test_import_counts_agree_in_number(adsync, env_db: str, tmp_path: Path) -> None:
+    doc = json.loads(EXAMPLE.read_text())
+    doc["campaigns"] = doc["campaigns"][:1]
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(doc))
+
+    outcome = adsync("import", str(path))
+
+    assert "1 campaign, 1 ad group, 1 ad, 2 keywords" in outcome.out, outcome.out
