@@ -237,7 +237,16 @@ def test_pause_and_resume_reach_every_campaign(database: Database, summer: int):
     assert loaded.status.value == "paused"
 
     push(database, adapter, summer, status=EntityStatus.ACTIVE)
-    assert {r["configured_status"] for r in adapter.live(EntityType.CAMPAIGN)} == {"ACTIVE"}
+    # Each campaign is back at its authored status: the file authors `bags` as paused.
+    assert {r["name"]: r["configured_status"] for r in adapter.live(EntityType.CAMPAIGN)} == {
+        "Summer Sale - Shoes": "ACTIVE",
+        "Summer Sale - Bags": "PAUSED",
+    }
+    loaded = CampaignSetRepository(database).load(summer)
+    assert {c.key: c.status for c in loaded.campaigns} == {
+        "shoes": EntityStatus.ACTIVE,
+        "bags": EntityStatus.PAUSED,
+    }
     # Local took the new status too: a normal push has nothing left to do.
     assert push(database, adapter, summer).synced == 0
 
