@@ -19,7 +19,6 @@ from adsync_pipeline.orchestration.schedules import retry_failed_syncs
 from adsync_pipeline.orchestration.sensors import (
     pending_campaign_sets,
     push_run_failed,
-    push_run_finished,
 )
 
 ASSETS = [campaign_hierarchy, platform_push, platform_snapshot, reconciliation]
@@ -29,7 +28,6 @@ SENSORS: list[SensorDefinition] = [
     pending_campaign_sets,
     push_history,
     push_run_failed,
-    push_run_finished,
 ]
 
 defs = Definitions(

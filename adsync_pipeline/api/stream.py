@@ -24,7 +24,7 @@ from adsync_pipeline.api.jobs import camel_keys
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
-from adsync_pipeline.store.events import COMPLETE, EventRecord, EventRepository
+from adsync_pipeline.store.events import COMPLETE, JOB_FAILED, EventRecord, EventRepository
 from adsync_pipeline.store.sync_requests import FINISHED_STATUSES, SyncRequestRepository
 
 router = APIRouter(prefix="/api/v1/campaign-sets", tags=["sync"], responses=COMMON_RESPONSES)
@@ -35,9 +35,12 @@ STREAM_DOC = {
             "`text/event-stream`. One `sync-start` (`total` entities in the plan, "
             "`writes` among them), then `sync-progress` events (`entity`, `key`, `operation`, "
             "`status`, `platformId`, `error`) as each entity finishes, then one "
-            "`sync-complete` (`synced`, `failed`, `skipped`, `refused`, `errors`), after "
-            "which the stream ends. A job that ended without one (its run died) ends the "
-            "stream with `job-failed`. Comment lines are heartbeats."
+            "`sync-complete` (`status`: succeeded, failed or refused; `error`: why it failed; "
+            "`synced`, `failed`, `skipped`, `refused`, `errors`), after which the stream "
+            "ends. A push that stopped on an error of its own (it crashed, or could not "
+            "start) sends `job-failed` instead (`status`: failed, `error`: its cause, and the "
+            "totals reached), and so does a job whose run died without a word (`status`, "
+            "`error`, `result`). Comment lines are heartbeats."
         ),
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     }
@@ -74,7 +77,7 @@ async def _follow(
         for record in batch:
             yield _event(record)
             last_id = record.id
-            if record.event_type == COMPLETE:
+            if record.event_type in (COMPLETE, JOB_FAILED):
                 return
         if batch:
             last_sent = time.monotonic()
@@ -87,9 +90,15 @@ async def _follow(
                 continue
             progress = await run_in_threadpool(events.progress, job_id)
             if progress.complete is None:
-                result = camel_keys(job.result)
+                cause = (job.result or {}).get("cause") or (job.result or {}).get("error")
                 yield _message(
-                    "job-failed", {"jobId": str(job_id), "status": job.status, "result": result}
+                    JOB_FAILED,
+                    {
+                        "jobId": str(job_id),
+                        "status": job.status,
+                        "error": cause,
+                        "result": camel_keys(job.result),
+                    },
                 )
             return
         if time.monotonic() - last_sent >= settings.heartbeat_s:

@@ -1,4 +1,5 @@
-"""`adsync status SET_ID`: one campaign set as a tree, with each entity's sync state."""
+"""`adsync status SET_ID`: one campaign set as a tree, with each entity's sync state, then
+its latest push and its latest sync request, each failure with its cause."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.cli.tables import plural, table
 from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, CampaignSet, Keyword, SyncState
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.migrate import migrated_database
-from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
+from adsync_pipeline.store.sync_log import SyncLogRepository
+from adsync_pipeline.store.sync_requests import FAILED, SyncRequestRecord, SyncRequestRepository
 
 
 def _plain(value: Any) -> Any:
@@ -85,33 +88,52 @@ def set_to_dict(s: CampaignSet) -> dict[str, Any]:
     }
 
 
-def _line(depth: int, kind: str, label: str, status: str | None, sync: SyncState) -> str:
-    parts = [f"{'  ' * depth}{kind} {label}"]
-    if status:
-        parts.append(status)
-    parts.append(sync.sync_status.value)
-    parts.append(f"platform id {sync.platform_id or '-'}")
-    if sync.removed:
-        parts.append("REMOVED")
-    if sync.last_error:
-        parts.append(f"error: {sync.last_error}")
-    return "  ".join(parts)
+TREE_HEADERS = ("level", "key", "name", "status", "sync", "platform id", "last error")
+
+
+Row = tuple[object, ...]
+
+
+def _row(level: str, key: str, name: str, status: object, sync: SyncState) -> Row:
+    state = sync.sync_status.value + (", removed" if sync.removed else "")
+    return (level, key, name, status, state, sync.platform_id, sync.last_error)
+
+
+def _rows(s: CampaignSet) -> list[Row]:
+    rows: list[Row] = []
+    for c in s.campaigns:
+        rows.append(_row("campaign", c.key, c.name, c.status, c.sync))
+        for g in c.ad_groups:
+            path = f"{c.key}/{g.key}"
+            rows.append(_row("ad group", path, g.name, g.status, g.sync))
+            rows += [_row("ad", f"{path}/{a.key}", a.name, a.status, a.sync) for a in g.ads]
+            rows += [
+                _row("keyword", f"{path}/{k.key}", f"{k.text} ({k.match_type})", None, k.sync)
+                for k in g.keywords
+            ]
+    return rows
+
+
+def _counts(s: CampaignSet) -> str:
+    groups = [g for c in s.campaigns for g in c.ad_groups]
+    return ", ".join(
+        [
+            plural(len(s.campaigns), "campaign"),
+            plural(len(groups), "ad group"),
+            plural(sum(len(g.ads) for g in groups), "ad"),
+            plural(sum(len(g.keywords) for g in groups), "keyword"),
+        ]
+    )
 
 
 def _tree(s: CampaignSet) -> list[str]:
-    lines = [
+    head = (
         f"campaign set {s.id} {s.name!r}  [{s.platform} {s.ad_account_id}]  "
         f"{s.status}/{s.sync_status}  revision {s.revision}"
-    ]
-    for c in s.campaigns:
-        lines.append(_line(1, "campaign", f"{c.key} {c.name!r}", c.status, c.sync))
-        for g in c.ad_groups:
-            lines.append(_line(2, "ad group", f"{g.key} {g.name!r}", g.status, g.sync))
-            lines += [_line(3, "ad", f"{a.key} {a.name!r}", a.status, a.sync) for a in g.ads]
-            lines += [
-                _line(3, "keyword", f"{k.text!r} ({k.match_type})", None, k.sync)
-                for k in g.keywords
-            ]
+    )
+    lines = [head, _counts(s), ""]
+    rows = _rows(s)
+    lines.append(table(TREE_HEADERS, rows) if rows else "(no campaigns)")
     return lines
 
 
@@ -119,18 +141,78 @@ def _tree(s: CampaignSet) -> list[str]:
 @click.argument("set_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole hierarchy as JSON.")
 def status_command(set_id: int, as_json: bool) -> None:
-    """Show a campaign set as a tree: status, sync status, platform id and last error."""
+    """Show a campaign set as a tree: status, sync status, platform id and last error.
+
+    Then the set's latest push, whoever started it (CLI, API, Dagster), and its latest sync
+    request; a failed or refused one with its cause.
+    """
     db = migrated_database()
     try:
         campaign_set = CampaignSetRepository(db).load(set_id)
+        push = SyncLogRepository(db).latest_run(set_id)
         request = SyncRequestRepository(db).latest_for_set(set_id)
     finally:
         db.dispose()
     if as_json:
-        emit_json({**set_to_dict(campaign_set), "latest_sync_request": _request(request)})
-    else:
-        click.echo("\n".join(_tree(campaign_set)))
-        click.echo(_request_line(request))
+        emit_json(
+            {
+                **set_to_dict(campaign_set),
+                "latest_push": _push(push),
+                "latest_sync_request": _request(request),
+            }
+        )
+        return
+    click.echo("\n".join(_tree(campaign_set)))
+    click.echo("")
+    click.echo("\n".join(_push_lines(push)))
+    click.echo("\n".join(_request_lines(request)))
+
+
+def _push_cause(run: dict[str, Any]) -> str | None:
+    """Why a failed or refused push ended so; rows written before causes were recorded
+    fall back to their failed count."""
+    summary = run["summary"] or {}
+    if run["status"] == "refused":
+        return summary.get("refused") or "refused (no reason recorded)"
+    if run["status"] == "failed":
+        failed = plural(run["failed"], "entity", "entities")
+        return summary.get("error") or f"{failed} failed (see `adsync audit`)"
+    return None
+
+
+def _push(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    summary = run["summary"] or {}
+    fields = ("run_id", "trigger", "status", "started_at", "finished_at", "synced", "failed")
+    rest = ("skipped", "api_calls", "rate_limited", "retries")
+    return _plain(
+        {
+            **{name: run[name] for name in fields + rest},
+            "kind": summary.get("operation", run["kind"]),
+            "noop": summary.get("noop"),
+            "cause": _push_cause(run),
+        }
+    )
+
+
+def _push_lines(run: dict[str, Any] | None) -> list[str]:
+    if run is None:
+        return ["latest push: none (`adsync sync SET_ID --now` pushes here)"]
+    summary = run["summary"] or {}
+    when = f"{run['finished_at'] or run['started_at']:%Y-%m-%d %H:%M:%S}"
+    totals = (
+        f"{run['synced']} synced, {run['failed']} failed, {run['skipped']} skipped, "
+        f"{plural(run['api_calls'], 'API call')}"
+    )
+    lines = [
+        f"latest push: {run['status']}  ({summary.get('operation', run['kind'])} via "
+        f"{run['trigger'] or '-'}, run {run['run_id']}, {when}): {totals}"
+    ]
+    cause = _push_cause(run)
+    if cause:
+        lines.append(f"  cause: {cause}")
+    return lines
 
 
 def _request(request: SyncRequestRecord | None) -> dict[str, Any] | None:
@@ -147,21 +229,34 @@ def _request(request: SyncRequestRecord | None) -> dict[str, Any] | None:
         "finished_at",
         "result",
     )
-    return _plain({name: getattr(request, name) for name in fields})
+    return _plain(
+        {**{name: getattr(request, name) for name in fields}, "cause": _request_cause(request)}
+    )
 
 
-def _request_line(request: SyncRequestRecord | None) -> str:
+def _request_cause(request: SyncRequestRecord) -> str | None:
+    result = request.result or {}
+    if request.status != FAILED and result.get("status") != "failed":
+        return None
+    return result.get("cause") or result.get("error") or result.get("refused")
+
+
+def _request_lines(request: SyncRequestRecord | None) -> list[str]:
     if request is None:
-        return "sync requests: none (`adsync sync SET_ID` queues one)"
+        return ["latest sync request: none (`adsync sync SET_ID` queues one)"]
     run = f", Dagster run {request.dagster_run_id}" if request.dagster_run_id else ""
     outcome = ""
-    if request.result:
+    if request.result and "synced" in request.result:
         outcome = (
             f": {request.result.get('synced', 0)} synced, {request.result.get('failed', 0)} "
             f"failed, {request.result.get('skipped', 0)} skipped"
         )
-    return (
-        f"latest sync request {request.id}: {request.status} (requested "
+    lines = [
+        f"latest sync request {request.id}: {request.status}  (requested "
         f"{request.requested_at:%Y-%m-%d %H:%M:%S} by {request.requested_by or '-'} via "
         f"{request.trigger}{run}){outcome}"
-    )
+    ]
+    cause = _request_cause(request)
+    if cause:
+        lines.append(f"  cause: {cause}")
+    return lines

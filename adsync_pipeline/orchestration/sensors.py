@@ -1,20 +1,17 @@
-"""Sensors: serve sync requests, and raise alerts after push runs."""
+"""Sensors: serve sync requests, and close the requests of push runs that failed."""
 # No `from __future__ import annotations`: Dagster inspects the context type hints.
 
 from datetime import timedelta
 
 from dagster import (
-    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
     RunsFilter,
-    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     run_failure_sensor,
-    run_status_sensor,
     sensor,
 )
 
@@ -31,7 +28,8 @@ from adsync_pipeline.orchestration.resources import CampaignStoreResource
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.sync_requests import SyncRequestRecord, SyncRequestRepository
-from adsync_pipeline.sync.alerts import RUN_FAILED, alert_on_sync_state, raise_alert
+from adsync_pipeline.sync.alerts import alert_on_failed_run
+from adsync_pipeline.sync.results import one_line
 from adsync_pipeline.sync.serve import record_run_failure
 
 SENSOR_INTERVAL_S = 15
@@ -104,40 +102,49 @@ def _run_for_request(context: SensorEvaluationContext, request_id: int) -> str |
 @run_failure_sensor(
     monitored_jobs=[push_campaign_set],
     default_status=DefaultSensorStatus.RUNNING,
-    description="Alert when a push run fails; close its sync request.",
+    description="Close a failed push run's sync request; alert if its push never recorded one.",
 )
 def push_run_failed(context: RunFailureSensorContext, store: CampaignStoreResource) -> None:
     run = context.dagster_run
-    message = context.failure_event.message or "run failed"
-    set_id = run.tags.get("dagster/partition")
+    cause = _failure_cause(context)
+    partition = run.tags.get("dagster/partition")
     account = run.tags.get(ACCOUNT_TAG)
     db = store.database()
     try:
-        raise_alert(
+        # The push raised its own alerts where it could; this covers a run that died first.
+        alert_on_failed_run(
             db,
-            RUN_FAILED,
-            f"push run {run.run_id} of set {set_id} failed: {message}",
-            campaign_set_id=set_id_of(set_id) if set_id else None,
-            ad_account_id=int(account) if account else None,
-            dagster_run_id=run.run_id,
-            dedupe_key=f"run_failed:{run.run_id}",
+            run.run_id,
+            set_id_of(partition) if partition else None,
+            int(account) if account else None,
+            cause,
         )
         if REQUEST_TAG in run.tags:
-            record_run_failure(db, int(run.tags[REQUEST_TAG]), run.run_id, message)
-        alert_on_sync_state(db, run.run_id)
+            record_run_failure(db, int(run.tags[REQUEST_TAG]), run.run_id, cause)
     finally:
         db.dispose()
 
 
-@run_status_sensor(
-    run_status=DagsterRunStatus.SUCCESS,
-    monitored_jobs=[push_campaign_set],
-    default_status=DefaultSensorStatus.RUNNING,
-    description="After each push: alert on entities that gave up and on open breakers.",
-)
-def push_run_finished(context: RunStatusSensorContext, store: CampaignStoreResource) -> None:
-    db = store.database()
-    try:
-        alert_on_sync_state(db, context.dagster_run.run_id)
-    finally:
-        db.dispose()
+def _failure_cause(context: RunFailureSensorContext) -> str:
+    """The failed step's own error in one line; the run's failure message only says that a
+    step failed."""
+    for event in context.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            return one_line(data.user_failure_data.description)
+        error = data.error
+        # Dagster wraps the step's exception in its own errors: the first other one is it.
+        while error is not None and error.cls_name.startswith("Dagster") and error.cause:
+            error = error.cause
+        if error is not None and error.message.strip():
+            return one_line(_without_module(error.cls_name, error.message))
+    return one_line(context.failure_event.message or "the run failed before any step ran")
+
+
+def _without_module(cls_name: str, message: str) -> str:
+    """`adsync_pipeline.errors.NotFoundError: campaign set 9 not found` → the message alone
+    (adsync's errors are written for a person); others keep their bare class name."""
+    head, sep, rest = message.strip().partition(": ")
+    if not sep or head.rsplit(".", 1)[-1] != cls_name:
+        return message
+    return rest if head.startswith("adsync_pipeline.") else f"{cls_name}: {rest}"

@@ -18,6 +18,9 @@ from adsync_pipeline.store.models import SyncEvent
 
 PROGRESS = "sync-progress"
 COMPLETE = "sync-complete"
+# Instead of `sync-complete` when a push stopped on an error of its own (it crashed):
+# {"status": "failed", "error": its cause, and the totals reached}.
+JOB_FAILED = "job-failed"
 # Queued by the push engine at the start of every run, once its plan is made, and
 # committed with its first outcome: {"total": entities in the plan, "writes": among them}.
 START = "sync-start"

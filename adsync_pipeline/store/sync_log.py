@@ -20,6 +20,8 @@ from adsync_pipeline.store.models import (
     utcnow,
 )
 
+RUNNING = "running"
+FAILED = "failed"
 # Audit outcomes that count against the circuit breaker: the platform failing, not us.
 RETRYABLE_OUTCOMES = ("retryable", "unknown_outcome")
 
@@ -170,6 +172,56 @@ class SyncLogRepository:
             rows = list(session.execute(query.order_by(model.id.desc()).limit(limit)).scalars())
         columns = [c.name for c in model.__table__.columns]
         return [{name: getattr(r, name) for name in columns} for r in reversed(rows)]
+
+    def latest_run(self, campaign_set_id: int, kind: str = "push") -> dict[str, Any] | None:
+        """The set's newest run of `kind` (whoever started it), as a dict of its columns."""
+        query = select(SyncRun).where(
+            SyncRun.campaign_set_id == campaign_set_id, SyncRun.kind == kind
+        )
+        found = self._newest(SyncRun, query, 1)
+        return found[0] if found else None
+
+    def run_status(self, run_id: str) -> str | None:
+        """The status of the newest run recorded under `run_id`; None when there is none."""
+        with self.db.sessions() as session:
+            return session.execute(
+                select(SyncRun.status)
+                .where(SyncRun.run_id == run_id)
+                .order_by(SyncRun.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def fail_unfinished_runs(self, campaign_set_id: int, before_row_id: int, cause: str) -> int:
+        """Mark the set's runs older than `before_row_id` that are still `running` as failed
+        with `cause`: called by a push holding the set's lock, so their processes are gone.
+        Returns how many there were."""
+        with self.db.transaction() as session:
+            rows = session.execute(
+                select(SyncRun).where(
+                    SyncRun.campaign_set_id == campaign_set_id,
+                    SyncRun.id < before_row_id,
+                    SyncRun.status == RUNNING,
+                )
+            ).scalars()
+            count = 0
+            for row in rows:
+                row.status, row.finished_at = FAILED, utcnow()
+                row.summary = {**(row.summary or {}), "error": cause}
+                count += 1
+            return count
+
+    def fail_if_running(self, run_id: str, cause: str) -> bool:
+        """Mark the run failed with `cause` if it is still `running` (its process died)."""
+        with self.db.transaction() as session:
+            rows = list(
+                session.execute(
+                    select(SyncRun).where(SyncRun.run_id == run_id, SyncRun.status == RUNNING)
+                ).scalars()
+            )
+            for row in rows:
+                row.status, row.finished_at = FAILED, utcnow()
+                row.summary = {**(row.summary or {}), "error": cause}
+            return bool(rows)
 
     def finish_run(self, row_id: int, status: str, totals: dict[str, int], summary: dict) -> None:
         with self.db.transaction() as session:

@@ -14,6 +14,7 @@ Order and safety rules (ARCHITECTURE.md, principles 2-6):
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
@@ -43,6 +44,7 @@ from adsync_pipeline.domain.pause import (
     without_paused_from,
 )
 from adsync_pipeline.domain.plan import (
+    MAX_ATTEMPTS,
     REASON_BLOCKED,
     OpKind,
     Plan,
@@ -65,15 +67,23 @@ from adsync_pipeline.platforms.errors import (
 )
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
+from adsync_pipeline.store.events import COMPLETE, JOB_FAILED
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.push_ledger import EventRow, NewIntent, OutcomeWrite, PushLedger
 from adsync_pipeline.store.push_lock import PushInProgress, push_lock
 from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
+from adsync_pipeline.sync import alerts
+from adsync_pipeline.sync.alerts import PushAlert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.breaker import BreakerPolicy, CircuitBreaker, Gate
 from adsync_pipeline.sync.ledger_writer import LedgerWriter
-from adsync_pipeline.sync.results import EntityOutcome, PushResult
+from adsync_pipeline.sync.results import FAILED, EntityOutcome, PushResult, describe_failure
 from adsync_pipeline.sync.retry_policy import next_attempt_at, retry_base_from_env
+
+logger = logging.getLogger(__name__)
+
+# What a status run does, as the run's row names it ("push" for a push).
+OPERATIONS = {EntityStatus.PAUSED: "pause", EntityStatus.ACTIVE: "resume"}
 
 KeyPath = tuple[str, ...]
 Parent = tuple[EntityType, KeyPath] | None
@@ -209,6 +219,11 @@ class PushEngine:
         # The intents of the creates under each parent, committed once for all of them.
         self._intent_batches: dict[Parent, asyncio.Future[None]] = {}
         self._writer = LedgerWriter(self.ledger)
+        self._operation = "push"
+        # True while the set's status says `syncing` because of this push.
+        self._left_syncing = False
+        # Alerts found while pushing, raised once the run's outcome is written.
+        self._alerts: list[PushAlert] = []
         # What a pause (PAUSED) or resume (ACTIVE) run sets; None for a push.
         self._status_target: EntityStatus | None = None
 
@@ -224,18 +239,36 @@ class PushEngine:
         started = time.monotonic()
         self._set_id = set_id
         result = PushResult(run_id=self.run_id, campaign_set_id=set_id)
+        self._operation = "push" if target is None else OPERATIONS[target]
         run_row = self.log.start_run(self.run_id, set_id, self.account.id, self.trigger)
+        crashed = False
         try:
             with push_lock(self.db, set_id):
+                self._fail_runs_cut_short(set_id, run_row)
                 await self._push_locked(set_id, target, result)
         except PushInProgress as busy:
             result.refused = str(busy)
+        except BaseException as exc:
+            # Not an entity's failure (those are data): the push itself stopped. Recorded as
+            # a failed run with its cause, then raised to the caller.
+            crashed = True
+            result.error = describe_failure(exc)
+            raise
         finally:
             self._collect_stats(result)
             result.duration_s = round(time.monotonic() - started, 3)
-            self._finish(run_row, result)
+            self._finish(run_row, result, crashed=crashed)
             self._writer.close()
         return result
+
+    def _fail_runs_cut_short(self, set_id: int, run_row: int) -> None:
+        """Runs of this set still `running` while we hold its lock died with their process."""
+        self.log.fail_unfinished_runs(
+            set_id,
+            run_row,
+            f"its process ended before the push finished (killed or crashed); run "
+            f"{self.run_id} took over",
+        )
 
     async def _push_locked(
         self, set_id: int, target: EntityStatus | None, result: PushResult
@@ -247,6 +280,7 @@ class PushEngine:
             campaign_set = self.sets.load(set_id)
         if campaign_set.status is not SetStatus.ARCHIVED:
             self.sets.set_status(set_id, status=SetStatus.SYNCING)
+            self._left_syncing = True
         self._status_target = target
         if target is EntityStatus.PAUSED:
             self._keep_authored_statuses(campaign_set)
@@ -274,6 +308,7 @@ class PushEngine:
             sync_status=sync_status,
             last_synced_at=None if result.failed else self.clock(),
         )
+        self._left_syncing = False
 
     # Pause and resume: the authored status ------------------------------------------
 
@@ -731,12 +766,57 @@ class PushEngine:
                 events=self._drain_events(),
             ),
         )
+        self._alert_on_failure(op, entity, exc, classification, attempts)
         if classification is ErrorClass.AUTH:
             self._abort_reason = f"not attempted: authentication failed ({message})"
+            result.error = result.error or (
+                f"{self.account.platform} refused the credentials of ad account "
+                f"{self.account.platform_account_id}, so the push stopped; reconnect it with "
+                f"`adsync accounts connect {self.account.platform}`: {message}"
+            )
         elif classification is ErrorClass.RETRYABLE and not self._abort_reason:
             opened = self.breaker.trip_if_needed(self.clock())
             if opened is not None:
                 self._abort_reason = f"not attempted: circuit breaker opened ({opened.reason})"
+                self._alerts.append(
+                    alerts.breaker_opened(
+                        self.account.platform,
+                        self.account.platform_account_id,
+                        opened,
+                        int(self.options.breaker.cool_down.total_seconds()),
+                    )
+                )
+
+    def _alert_on_failure(
+        self,
+        op: PlannedOp,
+        entity: AnyEntity,
+        exc: PlatformError,
+        classification: ErrorClass,
+        attempts: int,
+    ) -> None:
+        """A refusal for good, or the last of the retryable attempts, needs a person."""
+        assert entity.id is not None
+        kind, key = op.entity_type.value, key_of(op.key_path)
+        if classification is ErrorClass.PERMANENT:
+            self._alerts.append(
+                alerts.entity_rejected(
+                    self.run_id,
+                    self._set_id,
+                    kind,
+                    entity.id,
+                    key,
+                    op.fingerprint,
+                    exc,
+                    self.account.platform,
+                )
+            )
+        elif classification is ErrorClass.RETRYABLE and attempts >= MAX_ATTEMPTS:
+            self._alerts.append(
+                alerts.entity_gave_up(
+                    self.run_id, self._set_id, kind, entity.id, key, attempts, str(exc)
+                )
+            )
 
     async def _skip(self, result: PushResult, op: PlannedOp, reason: str) -> None:
         result.skipped += 1
@@ -833,8 +913,12 @@ class PushEngine:
         result.rate_limited = stats.rate_limited
         result.retries = stats.retries
 
-    def _finish(self, run_row: int, result: PushResult) -> None:
-        status = "refused" if result.refused else ("failed" if result.failed else "succeeded")
+    def _finish(self, run_row: int, result: PushResult, *, crashed: bool) -> None:
+        """The run's outcome, written whatever happened: its row (status, totals, cause),
+        its last event, the set's status if the push left it `syncing`, then its alerts.
+        After a crash each write is tried on its own: one failing must not hide the rest,
+        nor replace the error being raised."""
+        cause = result.cause
         totals = {
             "synced": result.synced,
             "failed": result.failed,
@@ -843,16 +927,51 @@ class PushEngine:
             "rate_limited": result.rate_limited,
             "retries": result.retries,
         }
-        summary = {"duration_s": result.duration_s, "noop": result.noop, "refused": result.refused}
-        self._event(
-            "sync-complete",
-            {
-                "synced": result.synced,
-                "failed": result.failed,
-                "skipped": result.skipped,
-                "refused": result.refused,
-                "errors": result.errors,
-            },
+        summary = {
+            "operation": self._operation,
+            "duration_s": result.duration_s,
+            "noop": result.noop,
+            "refused": result.refused,
+            "error": cause if result.status == FAILED else None,
+        }
+        outcome = {
+            "status": result.status,
+            "error": cause if result.status == FAILED else None,
+            "synced": result.synced,
+            "failed": result.failed,
+            "skipped": result.skipped,
+            "refused": result.refused,
+            "errors": result.errors,
+        }
+        # A crashed push did not complete: its stream ends with `job-failed`, never with a
+        # `sync-complete` a client could read as success.
+        self._event(JOB_FAILED if crashed else COMPLETE, outcome)
+        steps: list[Callable[[], object]] = [
+            lambda: self.ledger.commit(
+                OutcomeWrite(audits=self._drain_audit(), events=self._drain_events())
+            ),
+            lambda: self.log.finish_run(run_row, result.status, totals, summary),
+        ]
+        if self._left_syncing:
+            steps.append(
+                lambda: self.sets.set_status(
+                    self._set_id, status=SetStatus.ERROR, sync_status=SyncStatus.FAILED
+                )
+            )
+        if result.error:
+            self._alerts.insert(0, alerts.run_failed(self.run_id, self._set_id, result.error))
+        for step in steps:
+            if not crashed:
+                step()
+                continue
+            try:
+                step()
+            except Exception:
+                logger.exception("push %s: recording its failure failed", self.run_id)
+        alerts.raise_push_alerts(
+            self.db,
+            self._alerts,
+            run_id=self.run_id,
+            campaign_set_id=self._set_id,
+            ad_account_id=self.account.id,
         )
-        self.ledger.commit(OutcomeWrite(audits=self._drain_audit(), events=self._drain_events()))
-        self.log.finish_run(run_row, status, totals, summary)

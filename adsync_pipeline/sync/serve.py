@@ -5,7 +5,7 @@ from __future__ import annotations
 from adsync_pipeline.config import RedditSettings
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.sync_requests import COMPLETED, FAILED, SyncRequestRepository
-from adsync_pipeline.sync.results import PushResult
+from adsync_pipeline.sync.results import PushResult, describe_failure
 from adsync_pipeline.sync.runner import run_push
 
 
@@ -37,7 +37,9 @@ def serve_push(
         )
     except Exception as exc:
         if request_id is not None:
-            requests.mark_finished(request_id, FAILED, {"run_id": run_id, "error": str(exc)})
+            requests.mark_finished(
+                request_id, FAILED, failure_result(run_id, describe_failure(exc))
+            )
         raise
     if request_id is not None:
         status = FAILED if result.refused else COMPLETED
@@ -50,7 +52,13 @@ def record_run_failure(db: Database, request_id: int, run_id: str, message: str)
     requests = SyncRequestRepository(db)
     if requests.get(request_id).status in (COMPLETED, FAILED):
         return
-    requests.mark_finished(request_id, FAILED, {"run_id": run_id, "error": message})
+    requests.mark_finished(request_id, FAILED, failure_result(run_id, message))
+
+
+def failure_result(run_id: str, cause: str) -> dict[str, object]:
+    """A request's result when its run stopped without a push result: the cause, in the
+    same keys a push result gives it."""
+    return {"run_id": run_id, "status": "failed", "error": cause, "cause": cause}
 
 
 def _summary(result: PushResult) -> dict[str, object]:

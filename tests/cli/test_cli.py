@@ -46,7 +46,8 @@ def test_import_then_status_json(adsync, env_db: str) -> None:
     assert travel["targeting"]["locations"] == ["DE", "FR"]
 
     tree_text = adsync("status", str(set_id)).out
-    assert "keyword 'marathon training' (phrase)  pending" in tree_text
+    row = next(line for line in tree_text.splitlines() if "marathon training (phrase)" in line)
+    assert row.split()[0] == "keyword" and row.split()[-3:] == ["pending", "-", "-"]
     listed = json.loads(adsync("sets", "list", "--json").out)
     assert [(s["id"], s["ads"]) for s in listed] == [(set_id, 2)]
 

@@ -10,14 +10,7 @@ import pytest
 
 from adsync_pipeline.store.alerts import AlertRepository
 from adsync_pipeline.store.db import Database
-from adsync_pipeline.store.models import BreakerState, utcnow
-from adsync_pipeline.sync.alerts import (
-    BREAKER_OPENED,
-    ENTITY_GAVE_UP,
-    alert_on_sync_state,
-    raise_alert,
-)
-from tests.orchestration.conftest import add_campaign, add_set
+from adsync_pipeline.sync.alerts import raise_alert
 
 
 class Webhook:
@@ -85,23 +78,3 @@ def test_undeliverable_webhook_is_logged_not_raised(
     assert alert is not None
     assert AlertRepository(store).list()[0].delivered_at is None
     assert "not delivered" in caplog.text
-
-
-def test_gave_up_entities_and_open_breakers_alert_once(store: Database, webhook: Webhook) -> None:
-    set_id, account_id = add_set(store)
-    add_campaign(store, set_id, "bad", sync_status="failed", attempts=3, last_error="400 name")
-    add_campaign(store, set_id, "retrying", sync_status="failed", attempts=1)
-    with store.transaction() as session:
-        session.add(
-            BreakerState(
-                platform="reddit",
-                ad_account_id=account_id,
-                state="open",
-                opened_at=utcnow(),
-                reason="5xx storm",
-            )
-        )
-    kinds = sorted(a.kind for a in alert_on_sync_state(store, "run-1"))
-    assert kinds == [BREAKER_OPENED, ENTITY_GAVE_UP]
-    assert alert_on_sync_state(store, "run-2") == []
-    assert len(webhook.bodies) == 2

@@ -37,7 +37,6 @@ def test_the_expected_definitions_exist() -> None:
         "pending_campaign_sets",
         "push_history",
         "push_run_failed",
-        "push_run_finished",
     }
     assert {(s.name, s.cron_schedule) for s in repo.schedule_defs} == {
         ("retry_failed_syncs", "*/5 * * * *"),
