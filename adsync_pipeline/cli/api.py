@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.cli.tables import table
 from adsync_pipeline.store.api_keys import ApiKeyRecord, ApiKeyRepository
 from adsync_pipeline.store.migrate import migrated_database
 
@@ -68,10 +69,17 @@ def list_command(as_json: bool) -> None:
     if not records:
         click.echo("no API keys yet: adsync api keys create NAME")
         return
-    for r in records:
-        used = r.last_used_at.isoformat(timespec="seconds") if r.last_used_at else "never"
-        state = f"revoked {r.revoked_at.isoformat(timespec='seconds')}" if r.revoked_at else "live"
-        click.echo(f"{r.name}  {r.prefix}…  {state}  last used {used}")
+    rows = [
+        (
+            r.name,
+            f"{r.prefix}…",
+            r.created_at,
+            r.last_used_at or "never",
+            f"revoked {r.revoked_at:%Y-%m-%d %H:%M:%S}" if r.revoked_at else "live",
+        )
+        for r in records
+    ]
+    click.echo(table(("name", "prefix", "created", "last used", "state"), rows))
 
 
 @keys_group.command("revoke")

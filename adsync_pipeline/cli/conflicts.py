@@ -7,6 +7,7 @@ import getpass
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.cli.tables import table
 from adsync_pipeline.store.conflicts import ConflictRecord, ConflictRepository
 from adsync_pipeline.store.migrate import migrated_database
 from adsync_pipeline.sync.conflicts import SIDES, resolve_conflict
@@ -32,8 +33,8 @@ def list_command(include_resolved: bool, as_json: bool) -> None:
         return
     if not found:
         click.echo("no conflicts" if include_resolved else "no open conflicts")
-    for conflict in found:
-        click.echo(_line(conflict))
+        return
+    click.echo(table(HEADERS, [_row(conflict) for conflict in found]))
 
 
 @conflicts_group.command("resolve")
@@ -51,14 +52,17 @@ def resolve_command(conflict_id: int, use: str, resolved_by: str | None, as_json
     if as_json:
         emit_json(resolution.to_dict())
         return
-    click.echo(_line(resolution.conflict))
+    click.echo(table(HEADERS, [_row(resolution.conflict)]))
     pushed = ""
     if resolution.push is not None:
         pushed = f" after a push ({resolution.push.synced} synced, {resolution.push.failed} failed)"
     click.echo(f"entity is {resolution.sync_status.value}{pushed}")
 
 
-def _line(conflict: ConflictRecord) -> str:
+HEADERS = ("id", "set", "entity", "key", "field", "base", "local", "platform", "detected", "state")
+
+
+def _row(conflict: ConflictRecord) -> tuple[object, ...]:
     state = (
         f"resolved: {conflict.resolution} by {conflict.resolved_by} at "
         f"{conflict.resolved_at:%Y-%m-%d %H:%M:%S}"
@@ -66,8 +70,14 @@ def _line(conflict: ConflictRecord) -> str:
         else "open"
     )
     return (
-        f"{conflict.id}\tset {conflict.campaign_set_id}\t{conflict.entity_type} "
-        f"{conflict.entity_key}\t{conflict.field}: base {conflict.base!r}, local "
-        f"{conflict.local!r}, platform {conflict.remote!r}\t"
-        f"{conflict.detected_at:%Y-%m-%d %H:%M:%S}\t{state}"
+        conflict.id,
+        conflict.campaign_set_id,
+        conflict.entity_type,
+        conflict.entity_key,
+        conflict.field,
+        repr(conflict.base),
+        repr(conflict.local),
+        repr(conflict.remote),
+        conflict.detected_at,
+        state,
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from adsync_pipeline.cli.base import cli, emit_json
+from adsync_pipeline.cli.tables import plural, table
 from adsync_pipeline.store.migrate import migrated_database
 from adsync_pipeline.sync.reconcile import (
     ReconcileResult,
@@ -33,27 +36,38 @@ def reconcile_command(account: str | None, as_json: bool) -> None:
         click.echo("no connected ad accounts")
     for result in results:
         click.echo(_summary(result))
-        for rejected in result.rejected:
-            click.echo(
-                f"  rejected  {rejected['entity_type']:<9} [{rejected['platform_id']}] "
-                f"{rejected['reason']}"
-            )
         if result.push_requests:
-            click.echo(f"  queued sync request(s) {result.push_requests} for merged local edits")
-        for change in result.changes:
-            fields = ", ".join(change["pulled"]) or "-"
-            conflicts = ", ".join(change["conflicts"]) or "-"
-            click.echo(
-                f"  {change['outcome']:<9} {change['entity_type']:<9} {change['key']} "
-                f"[{change['platform_id']}] pulled: {fields}; conflicts: {conflicts}"
-            )
+            requests = ", ".join(map(str, result.push_requests))
+            queued = plural(len(result.push_requests), "sync request")
+            click.echo(f"queued {queued} ({requests}) for merged local edits")
+        if result.rejected:
+            click.echo("")
+            rows = [(r["entity_type"], r["platform_id"], r["reason"]) for r in result.rejected]
+            click.echo(table(("rejected", "platform id", "reason"), rows))
+        if result.changes:
+            click.echo("")
+            click.echo(table(CHANGE_HEADERS, [_change_row(change) for change in result.changes]))
+
+
+CHANGE_HEADERS = ("outcome", "entity", "key", "platform id", "pulled", "conflicts")
+
+
+def _change_row(change: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        change["outcome"],
+        change["entity_type"],
+        change["key"],
+        change["platform_id"],
+        ", ".join(change["pulled"]),
+        ", ".join(change["conflicts"]),
+    )
 
 
 def _summary(result: ReconcileResult) -> str:
     return (
         f"{result.platform} {result.ad_account_id}: {result.fetched} fetched in "
-        f"{result.list_calls} list call(s) (+{result.other_calls} other); "
+        f"{plural(result.list_calls, 'list call')} (+{result.other_calls} other); "
         f"{result.unchanged} unchanged, {result.local_only} local-only, {result.pulled} pulled, "
-        f"{result.merged} merged, {result.conflicts} new conflict(s) "
+        f"{result.merged} merged, {plural(result.conflicts, 'new conflict')} "
         f"({result.deleted_on_platform} deleted on platform); {result.duration_s:.2f} s"
     )
