@@ -12,7 +12,6 @@ from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import (
     AdGroupRow,
     AdRow,
-    BreakerState,
     CampaignRow,
     CampaignSetRow,
     KeywordRow,
@@ -37,27 +36,6 @@ class DueRetry:
     # Highest attempts among the set's due entities: part of the run key, so each new
     # attempt gets a new run and the same attempt never runs twice.
     attempt: int
-
-
-@dataclass(frozen=True)
-class GaveUpEntity:
-    campaign_set_id: int
-    ad_account_id: int
-    entity_type: str
-    entity_id: int
-    key: str
-    attempts: int
-    last_error: str | None
-    # Changes when a person retries the entity, so a later give-up is a new episode.
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class OpenBreaker:
-    platform: str
-    ad_account_id: int
-    opened_at: datetime | None
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -104,38 +82,6 @@ def due_retries(db: Database, now: datetime, max_attempts: int = MAX_ATTEMPTS) -
         DueRetry(set_id, account_id, platform, attempts[set_id])
         for set_id, account_id, platform in sorted(sets)
     ]
-
-
-def gave_up_entities(db: Database, max_attempts: int = MAX_ATTEMPTS) -> list[GaveUpEntity]:
-    found: list[GaveUpEntity] = []
-    with db.transaction() as session:
-        for entity_type, table in ENTITY_TABLES.items():
-            query = (
-                select(
-                    table.campaign_set_id,
-                    CampaignSetRow.ad_account_id,
-                    table.id,
-                    table.key,
-                    table.attempts,
-                    table.last_error,
-                    table.updated_at,
-                )
-                .join(CampaignSetRow, CampaignSetRow.id == table.campaign_set_id)
-                .where(table.sync_status == FAILED, table.attempts >= max_attempts)
-                .order_by(table.id)
-            )
-            for row in session.execute(query):
-                found.append(GaveUpEntity(row[0], row[1], entity_type, *row[2:]))
-    return found
-
-
-def open_breakers(db: Database) -> list[OpenBreaker]:
-    query = select(BreakerState).where(BreakerState.state == "open").order_by(BreakerState.id)
-    with db.transaction() as session:
-        return [
-            OpenBreaker(row.platform, row.ad_account_id, row.opened_at, row.reason)
-            for row in session.scalars(query)
-        ]
 
 
 def set_sync_health(db: Database, set_id: int, sample: int = 20) -> SetSyncHealth:

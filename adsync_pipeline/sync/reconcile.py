@@ -62,12 +62,11 @@ from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.snapshots import SnapshotRepository, SnapshotRow
 from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
-from adsync_pipeline.sync.alerts import raise_alert
+from adsync_pipeline.sync.alerts import CONFLICT_OPENED, raise_alert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
 from adsync_pipeline.sync.requests import request_sync
 
 logger = logging.getLogger(__name__)
-CONFLICT_OPENED = "conflict_opened"
 LIST_KINDS = ("campaigns", "ad_groups", "ads")
 # How each platform shows our fields back; usable without a connection.
 PROJECTIONS: dict[str, Projection] = {"reddit": reddit_snapshot.comparable}
