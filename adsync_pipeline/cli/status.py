@@ -172,12 +172,11 @@ def _push_cause(run: dict[str, Any]) -> str | None:
     """Why a failed or refused push ended so; rows written before causes were recorded
     fall back to their failed count."""
     summary = run["summary"] or {}
-    if run["status"] == "refused":
-        return summary.get("refused") or "refused (no reason recorded)"
-    if run["status"] == "failed":
-        failed = plural(run["failed"], "entity", "entities")
-        return summary.get("error") or f"{failed} failed (see `adsync audit`)"
-    return None
+    if run["status"] not in ("failed", "refused"):
+        return None
+    recorded = summary.get("cause") or summary.get("error") or summary.get("refused")
+    failed = plural(run["failed"], "entity", "entities")
+    return recorded or f"{failed} failed (see `adsync audit`)"
 
 
 def _push(run: dict[str, Any] | None) -> dict[str, Any] | None:

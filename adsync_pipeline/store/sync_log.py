@@ -206,7 +206,7 @@ class SyncLogRepository:
             count = 0
             for row in rows:
                 row.status, row.finished_at = FAILED, utcnow()
-                row.summary = {**(row.summary or {}), "error": cause}
+                row.summary = {**(row.summary or {}), "error": cause, "cause": cause}
                 count += 1
             return count
 
@@ -220,7 +220,7 @@ class SyncLogRepository:
             )
             for row in rows:
                 row.status, row.finished_at = FAILED, utcnow()
-                row.summary = {**(row.summary or {}), "error": cause}
+                row.summary = {**(row.summary or {}), "error": cause, "cause": cause}
             return bool(rows)
 
     def finish_run(self, row_id: int, status: str, totals: dict[str, int], summary: dict) -> None:

@@ -932,7 +932,10 @@ class PushEngine:
             "duration_s": result.duration_s,
             "noop": result.noop,
             "refused": result.refused,
-            "error": cause if result.status == FAILED else None,
+            # Why the push itself stopped (crash, credentials); None when it ran through.
+            "error": result.error,
+            # Why the run failed or was refused, whatever the reason, in one sentence.
+            "cause": cause,
         }
         outcome = {
             "status": result.status,

@@ -147,7 +147,15 @@ def record_unstarted_push(
     account = AccountRepository(db).find(header.platform, header.ad_account_id)
     account_id = account.id if account is not None else None
     run_row = log.start_run(run_id, set_id, account_id, trigger)
-    outcome = {"status": FAILED, "error": cause, "synced": 0, "failed": 0, "skipped": 0}
+    outcome = {
+        "status": FAILED,
+        "error": cause,
+        "synced": 0,
+        "failed": 0,
+        "skipped": 0,
+        "refused": None,
+        "errors": [],
+    }
     PushLedger(db).commit(
         OutcomeWrite(
             audits=audits,
@@ -158,7 +166,13 @@ def record_unstarted_push(
         run_row,
         FAILED,
         {},
-        {"operation": operation, "duration_s": 0.0, "refused": None, "error": cause},
+        {
+            "operation": operation,
+            "duration_s": 0.0,
+            "refused": None,
+            "error": cause,
+            "cause": cause,
+        },
     )
     raise_push_alerts(
         db,
