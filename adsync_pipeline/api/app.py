@@ -11,7 +11,8 @@ from adsync_pipeline.api import conflicts, jobs, sets, stream
 from adsync_pipeline.api.auth import ApiKeyMiddleware, bearer_scheme
 from adsync_pipeline.api.deps import Launcher, StatusPusher, push_status
 from adsync_pipeline.api.errors import install_error_handlers
-from adsync_pipeline.api.limits import ApiLimits, BodyLimitMiddleware
+from adsync_pipeline.api.event_feed import EventFeeds
+from adsync_pipeline.api.limits import ApiLimits, BodyLimitMiddleware, StreamSlots
 from adsync_pipeline.api.schemas import Health
 from adsync_pipeline.api.stream import StreamSettings
 from adsync_pipeline.store.db import Database
@@ -57,6 +58,8 @@ def create_app(
     app.state.status_pusher = status_pusher
     app.state.stream_settings = stream_settings or StreamSettings()
     app.state.limits = limits or ApiLimits()
+    app.state.stream_slots = StreamSlots(app.state.limits)
+    app.state.event_feeds = EventFeeds(database, app.state.stream_settings.poll_interval_s)
     install_error_handlers(app)
     secured = [Depends(bearer_scheme)]
     for module in (sets, stream, jobs, conflicts):

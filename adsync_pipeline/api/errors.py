@@ -25,6 +25,8 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "validation_failed",
+    429: "too_many_requests",
+    503: "unavailable",
 }
 
 # Documented on every operation, so response checks know these shapes.

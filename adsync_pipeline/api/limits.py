@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,40 @@ def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return int(raw)
+
+
+class StreamSlots:
+    """Open event streams, per API key and in all. Taken and released on the event loop
+    only (the stream route is async), so plain counters suffice."""
+
+    def __init__(self, limits: ApiLimits) -> None:
+        self.limits = limits
+        self.open: Counter[str] = Counter()
+
+    def take(self, key: str) -> None:
+        """One more stream for `key`, or HTTPException 429 (this key holds its share) or
+        503 (the server holds all it serves), each with `Retry-After`."""
+        retry = {"Retry-After": str(self.limits.stream_retry_after_s)}
+        if self.open[key] >= self.limits.streams_per_key:
+            raise HTTPException(
+                429,
+                f"API key {key!r} has {self.open[key]} event streams open, the most one key "
+                "may hold: close one, or retry later",
+                headers=retry,
+            )
+        if self.open.total() >= self.limits.streams:
+            raise HTTPException(
+                503,
+                f"the server has {self.open.total()} event streams open, the most it serves "
+                "at once: retry later",
+                headers=retry,
+            )
+        self.open[key] += 1
+
+    def release(self, key: str) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
 
 
 class BodyTooLarge(HTTPException):

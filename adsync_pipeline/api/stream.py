@@ -2,14 +2,13 @@
 
 The store, not memory, is the source: events written by a Dagster run in another process
 stream the same way, and a client that reconnects with `Last-Event-ID` gets exactly the
-events after that id: nothing lost, nothing repeated.
+events after that id: nothing lost, nothing repeated. The streams of one job share one
+poller (`event_feed.py`), and each API key may hold a few streams, the server a few dozen.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,15 +16,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from adsync_pipeline.api.deps import MAX_ID, Db, SetId
 from adsync_pipeline.api.errors import COMMON_RESPONSES
+from adsync_pipeline.api.event_feed import EventFeeds
 from adsync_pipeline.api.jobs import camel_keys
+from adsync_pipeline.api.limits import StreamSlots
+from adsync_pipeline.api.schemas import ErrorResponse
 from adsync_pipeline.errors import NotFoundError
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
-from adsync_pipeline.store.db import Database
-from adsync_pipeline.store.events import COMPLETE, JOB_FAILED, EventRecord, EventRepository
-from adsync_pipeline.store.sync_requests import FINISHED_STATUSES, SyncRequestRepository
+from adsync_pipeline.store.events import COMPLETE, JOB_FAILED, EventRecord
+from adsync_pipeline.store.sync_requests import SyncRequestRepository
 
 router = APIRouter(prefix="/api/v1/campaign-sets", tags=["sync"], responses=COMMON_RESPONSES)
 
@@ -47,6 +49,10 @@ STREAM_DOC = {
 }
 
 
+# Proxies must neither cache nor buffer a stream.
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
 @dataclass(frozen=True)
 class StreamSettings:
     poll_interval_s: float = 0.25
@@ -66,52 +72,61 @@ def _event(record: EventRecord) -> str:
 
 
 async def _follow(
-    db: Database, set_id: int, job_id: int, last_id: int, settings: StreamSettings
+    feeds: EventFeeds, set_id: int, job_id: int, last_id: int, settings: StreamSettings
 ) -> AsyncIterator[str]:
-    events = EventRepository(db)
-    requests = SyncRequestRepository(db)
     yield f"retry: {settings.retry_ms}\n\n"
-    last_sent = time.monotonic()
-    while True:
-        batch = await run_in_threadpool(events.after, set_id, last_id, sync_request_id=job_id)
-        for record in batch:
-            yield _event(record)
-            last_id = record.id
-            if record.event_type in (COMPLETE, JOB_FAILED):
+    async with feeds.follow(set_id, job_id, last_id) as follower:
+        while True:
+            news = await follower.next(timeout=settings.heartbeat_s)
+            if news is None:
+                yield ": keep-alive\n\n"
+            elif isinstance(news, list):
+                for record in news:
+                    yield _event(record)
+                    if record.event_type in (COMPLETE, JOB_FAILED):
+                        return
+            else:
+                job = news
+                # Every event of the job has been sent: only one sent before this stream
+                # resumed can have closed it.
+                progress = await run_in_threadpool(feeds.events.progress, job_id)
+                if progress.complete is None:
+                    cause = (job.result or {}).get("cause") or (job.result or {}).get("error")
+                    yield _message(
+                        JOB_FAILED,
+                        {
+                            "jobId": str(job_id),
+                            "status": job.status,
+                            "error": cause,
+                            "result": camel_keys(job.result),
+                        },
+                    )
                 return
-        if batch:
-            last_sent = time.monotonic()
-            continue
-        job = await run_in_threadpool(requests.get, job_id)
-        if job.status in FINISHED_STATUSES:
-            # Its last events may have been committed between our read and the status
-            # change: read once more before concluding there is no sync-complete to send.
-            if await run_in_threadpool(events.after, set_id, last_id, sync_request_id=job_id):
-                continue
-            progress = await run_in_threadpool(events.progress, job_id)
-            if progress.complete is None:
-                cause = (job.result or {}).get("cause") or (job.result or {}).get("error")
-                yield _message(
-                    JOB_FAILED,
-                    {
-                        "jobId": str(job_id),
-                        "status": job.status,
-                        "error": cause,
-                        "result": camel_keys(job.result),
-                    },
-                )
-            return
-        if time.monotonic() - last_sent >= settings.heartbeat_s:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(settings.poll_interval_s)
+
+
+class _CountedStream(StreamingResponse):
+    """Holds one of the caller's stream slots until the stream ends, however it ends."""
+
+    def __init__(self, body: AsyncIterator[str], slots: StreamSlots, key: str) -> None:
+        super().__init__(body, media_type="text/event-stream", headers=SSE_HEADERS)
+        self.slots, self.key = slots, key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.release(self.key)
 
 
 @router.get(
     "/{setId}/sync-stream",
     summary="Live progress of a job (Server-Sent Events)",
     response_class=StreamingResponse,
-    responses=STREAM_DOC,
+    responses={
+        **STREAM_DOC,
+        429: {"model": ErrorResponse, "description": "This API key holds its share of streams."},
+        503: {"model": ErrorResponse, "description": "The server holds all the streams it serves."},
+    },
 )
 async def sync_stream(
     set_id: SetId,
@@ -135,17 +150,14 @@ async def sync_stream(
         job = await run_in_threadpool(requests.get, job_id)
         if job.campaign_set_id != set_id:
             raise NotFoundError(f"job {job_id} is not a job of campaign set {set_id}")
+    if job_id is None:
+        return StreamingResponse(_nothing(), media_type="text/event-stream", headers=SSE_HEADERS)
     settings: StreamSettings = request.app.state.stream_settings
-    body = (
-        _follow(db, set_id, job_id, last_event_id or 0, settings)
-        if job_id is not None
-        else _nothing()
-    )
-    return StreamingResponse(
-        body,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    slots: StreamSlots = request.app.state.stream_slots
+    key = request.scope.get("state", {}).get("api_key_name", "")
+    slots.take(key)
+    body = _follow(request.app.state.event_feeds, set_id, job_id, last_event_id or 0, settings)
+    return _CountedStream(body, slots, key)
 
 
 async def _nothing() -> AsyncIterator[str]:

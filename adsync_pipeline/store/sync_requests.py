@@ -161,6 +161,14 @@ class SyncRequestRepository:
         with self.db.transaction() as session:
             return [_record(*pair) for pair in session.execute(query).all()]
 
+    def finished_among(self, request_ids: list[int]) -> set[int]:
+        """Those of `request_ids` that have finished, in one query."""
+        query = select(SyncRequest.id).where(
+            SyncRequest.id.in_(request_ids), SyncRequest.status.in_(FINISHED_STATUSES)
+        )
+        with self.db.transaction() as session:
+            return set(session.scalars(query))
+
     def latest_for_set(self, set_id: int) -> SyncRequestRecord | None:
         query = _JOINED.where(SyncRequest.campaign_set_id == set_id).order_by(SyncRequest.id.desc())
         with self.db.transaction() as session:
