@@ -190,9 +190,9 @@ def fresh_clone(tmp_path: Path) -> Iterator[Shell]:
                     shell.run("adsync sandbox stop", timeout=120)
         finally:
             started = time.monotonic()
+            # The copy and its venv stay for pytest's tmp_path retention to remove: deleting
+            # them here took a minute of a loaded disk for nothing a failure needs.
             _kill_leftovers(tmp_path)
-            # The venv weighs hundreds of MB; the command logs beside it are kept.
-            shutil.rmtree(clone, ignore_errors=True)
             shell.timings.append(("cleanup", time.monotonic() - started))
         print("timings: " + "; ".join(f"{cmd!r} {s:.1f} s" for cmd, s in shell.timings))
 
