@@ -35,19 +35,43 @@ def json_path(path: DocPath) -> str:
     return text or "(document)"
 
 
-class _Object(dict[str, Any]):
-    """A JSON object that remembers the keys it was given more than once (json keeps the
-    last silently: a second `amount` would win unseen)."""
+def _loads(text: str) -> tuple[Any, dict[int, tuple[str, ...]]]:
+    """The document, every number a Decimal, and the keys each object was given more than
+    once, by the object's id (json keeps the last silently: a second `amount` would win
+    unseen). Plain dicts, so a large document parses nearly as fast as without the check."""
+    repeated: dict[int, tuple[str, ...]] = {}
 
-    repeated: tuple[str, ...] = ()
+    def build_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) < len(pairs):
+            counts = Counter(key for key, _ in pairs)
+            repeated[id(obj)] = tuple(key for key, count in counts.items() if count > 1)
+        return obj
+
+    doc = json.loads(
+        text,
+        parse_float=Decimal,
+        parse_int=Decimal,
+        parse_constant=Decimal,
+        object_pairs_hook=build_object,
+    )
+    return doc, repeated
 
 
-def _object(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) < len(pairs):
-        counts = Counter(key for key, _ in pairs)
-        obj.repeated = tuple(key for key, count in counts.items() if count > 1)
-    return obj
+def _too_deep(doc: Any) -> bool:
+    """Whether any container sits deeper than MAX_DEPTH, one level at a time: no recursion,
+    no paths (those are built only for a document that has a problem)."""
+    level = [doc] if isinstance(doc, dict | list) else []
+    for _ in range(MAX_DEPTH):
+        level = [
+            child
+            for value in level
+            for child in (value.values() if type(value) is dict else value)
+            if type(child) is dict or type(child) is list
+        ]
+        if not level:
+            return False
+    return True
 
 
 def _containers(doc: Any) -> Iterator[tuple[Any, DocPath, int]]:
@@ -66,19 +90,16 @@ def _containers(doc: Any) -> Iterator[tuple[Any, DocPath, int]]:
         stack.extend(reversed(children))
 
 
-def _shape_problems(doc: Any, locate: Locator) -> tuple[list[str], bool]:
-    """Repeated keys and nesting beyond MAX_DEPTH; the flag says whether it is too deep to
-    look at further (its values could not even be shown in a problem)."""
+def _shape_problems(doc: Any, repeated: dict[int, tuple[str, ...]], locate: Locator) -> list[str]:
+    """Repeated keys and nesting beyond MAX_DEPTH, each at its path, in document order."""
     problems: list[str] = []
-    too_deep = False
     for value, path, depth in _containers(doc):
         if depth > MAX_DEPTH:
             problems.append(f"{locate(path)}: nested deeper than {MAX_DEPTH} levels")
-            too_deep = True
             continue
-        for key in getattr(value, "repeated", ()):
+        for key in repeated.get(id(value), ()):
             problems.append(f"{locate((*path, key))}: duplicate key (each key may appear once)")
-    return problems, too_deep
+    return problems
 
 
 def parse_json(text: str, source: str) -> CampaignSet:
@@ -90,13 +111,7 @@ def parse_json(text: str, source: str) -> CampaignSet:
         return f"{source}: {json_path(path)}"
 
     try:
-        doc = json.loads(
-            text,
-            parse_float=Decimal,
-            parse_int=Decimal,
-            parse_constant=Decimal,
-            object_pairs_hook=_object,
-        )
+        doc, repeated = _loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             [f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"]
@@ -105,8 +120,10 @@ def parse_json(text: str, source: str) -> CampaignSet:
         raise ValidationFailed(
             [f"{source}: (document): nested deeper than {MAX_DEPTH} levels"]
         ) from None
-    problems, too_deep = _shape_problems(doc, locate)
+    too_deep = _too_deep(doc)
+    problems = _shape_problems(doc, repeated, locate) if repeated or too_deep else []
     if too_deep:
+        # Its values could not even be shown in a problem: nothing more is looked at.
         raise ValidationFailed(problems)
     return build_campaign_set(doc, locate, problems)
 
