@@ -219,8 +219,10 @@ class RateLimiter:
             policy.reset_at = reset_at
         else:
             # Same window, answers may arrive out of order: only ever lower the estimate.
+            # Every answer's `now + t` is at or after the true reset (the answer travelled
+            # and waited for us after the server measured `t`): the earliest is the closest.
             policy.available = min(policy.available, estimate)
-            policy.reset_at = max(policy.reset_at, reset_at)
+            policy.reset_at = min(policy.reset_at, reset_at)
 
     @staticmethod
     def _give_back(held: _Policy, *, whole: bool) -> None:

@@ -52,6 +52,27 @@ async def test_pacing_1000_writes_under_scaled_limits_without_a_429(
     assert any(r.waited_ms > 0 for r in client.records)  # it did have to wait for resets
 
 
+async def test_a_routes_first_call_waits_for_the_spent_policy_it_shares(
+    reddit_sandbox: RunningSandbox, make_client: Callable[..., RedditClient]
+) -> None:
+    # Windows of 0.6 s holding 3 writes: three campaign creates spend the first one.
+    reddit_sandbox.configure(time_scale=0.01, rate_limits={WRITE: 3})
+    client = make_client()
+    ads = RedditAds(client)
+    created = [
+        await ads.create_campaign(ACCOUNT, {**CAMPAIGN, "name": f"Shared budget {n}"})
+        for n in range(3)
+    ]
+
+    # A route never called before, of the same policy: it waits for the reset, not a 429.
+    renamed = await ads.update_campaign(created[0]["id"], {"name": "Shared budget renamed"})
+
+    assert renamed["name"] == "Shared budget renamed"
+    assert [r["status"] for r in reddit_sandbox.requests()].count(429) == 0
+    assert client.rate_limited == 0
+    assert client.records[-1].waited_ms > 0
+
+
 async def test_429_storm_is_survived_with_backoff(
     reddit_sandbox: RunningSandbox, make_client: Callable[..., RedditClient]
 ) -> None:

@@ -187,3 +187,22 @@ async def test_a_new_windows_probe_answered_without_headers_lets_the_next_call_g
     # It stalled: no unit, no known reset, nothing in flight to tell either.
     after = await asyncio.wait_for(limiter.acquire("PATCH", "/campaigns/3"), timeout=2)
     assert after.policy == "w"
+
+
+async def test_the_earliest_reset_an_answer_implies_is_kept() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    policy = {"RateLimit-Policy": '"w";q=3;w=60'}
+    probe = await limiter.acquire("PATCH", "/campaigns/1")
+    limiter.release(probe, {**policy, "RateLimit": '"w";r=2;t=10'}, status=200)
+    spent = [await limiter.acquire("PATCH", f"/campaigns/{n}") for n in (2, 3)]
+    # Both answers were measured by the server one second apart, but the second was read
+    # two seconds late: 3 + 9 says 12, while the reset is the first answer's 0 + 10.
+    now[0] = 1.0
+    limiter.release(spent[0], {**policy, "RateLimit": '"w";r=1;t=9'}, status=200)
+    now[0] = 3.0
+    limiter.release(spent[1], {**policy, "RateLimit": '"w";r=0;t=9'}, status=200)
+
+    now[0] = 10.0 + limiter.margin
+    after_reset = await asyncio.wait_for(limiter.acquire("PATCH", "/campaigns/4"), timeout=0.5)
+    assert after_reset.policy == "w"
