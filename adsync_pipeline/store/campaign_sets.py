@@ -913,8 +913,10 @@ class CampaignSetRepository:
             name=head.name,
             platform=head.platform,
             ad_account_id=head.platform_account_id,
-            status=SetStatus(head.status),
-            sync_status=SyncStatus(head.sync_status),
+            # Unknown statuses (another tool's) read as error/pending, so the set can still
+            # be found and archived; `load` reports them.
+            status=_SET_STATUS.get(head.status, SetStatus.ERROR),
+            sync_status=_SYNC_STATUS.get(head.sync_status, SyncStatus.PENDING),
             revision=head.revision,
             last_synced_at=head.last_synced_at,
             archived_at=head.archived_at,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from adsync_pipeline.domain.model import Budget, BudgetType, CampaignSet, SyncStatus
+from adsync_pipeline.domain.model import Budget, BudgetType, CampaignSet, SetStatus, SyncStatus
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository, UnreadableSetError
 from adsync_pipeline.store.db import Database
 from tests.store.sets import make_set
@@ -134,3 +134,21 @@ def test_the_store_refuses_to_write_what_it_could_not_read(database: Database) -
     with pytest.raises(StatementError, match="beyond the store's limit"):
         repo.import_set(doc)
     assert repo.list() == []
+
+
+def test_an_unknown_set_status_is_reported_and_archiving_repairs_it(database: Database) -> None:
+    repo = CampaignSetRepository(database)
+    set_id = repo.import_set(make_set(1, 1, 1, name="Odd status")).campaign_set_id
+    with database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE campaign_sets SET status = 'frozen' WHERE id = :id"), {"id": set_id}
+        )
+    reason = "its status 'frozen' is not one of draft, pending, syncing, active, paused,"
+    with pytest.raises(UnreadableSetError, match=reason):
+        repo.load(set_id)
+    (summary,) = repo.list()
+    assert summary.unreadable is not None and summary.unreadable.startswith(reason)
+    assert repo.get_header(set_id).status is SetStatus.ERROR
+
+    repo.archive(set_id)
+    assert repo.load(set_id).status is SetStatus.ARCHIVED
