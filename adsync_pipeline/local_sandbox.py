@@ -101,10 +101,19 @@ def _start(home: Path, port: int) -> None:
     while not answers(port, timeout=0.5):
         if not _alive(pid) or time.monotonic() > deadline:
             raise ConfigError(
-                f"the local Reddit sandbox did not start on port {port}; "
-                f"its log is {home / LOG_FILE}"
+                f"the local Reddit sandbox did not start on port {port}: "
+                f"{_last_line(home / LOG_FILE)} (its log: {home / LOG_FILE})"
             )
         time.sleep(0.1)
+
+
+def _last_line(log: Path) -> str:
+    """The log's last line: for a crash, the exception that stopped it."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        lines = []
+    return lines[-1].strip() if lines else "it wrote nothing"
 
 
 def running_pid(home: Path) -> int | None:

@@ -30,11 +30,7 @@ COMMANDS: dict[str, LazyCommand] = {
     ),
     "conflicts": _in("conflicts", "Fields changed both locally and on the platform."),
     "db": _in("db", "The local campaign store."),
-    # click ends the first sentence at "e.g." in the docstring.
-    "dev": _in(
-        "dev",
-        "Run `dagster dev` on adsync's home and code location (extra arguments go to it, e.g.",
-    ),
+    "dev": _in("dev", "Run `dagster dev` on adsync's home and code location."),
     "demo": _in("demo", "Push the example campaign set to a local Reddit sandbox through Dagster."),
     "import": _in(
         "imports",

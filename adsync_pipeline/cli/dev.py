@@ -13,8 +13,10 @@ from adsync_pipeline.cli.base import UserError, cli
 @cli.command("dev", context_settings={"ignore_unknown_options": True})
 @click.argument("dagster_args", nargs=-1, type=click.UNPROCESSED)
 def dev(dagster_args: tuple[str, ...]) -> None:
-    """Run `dagster dev` on adsync's home and code location (extra arguments go to it,
-    e.g. `adsync dev -p 3001`)."""
+    """Run `dagster dev` on adsync's home and code location.
+
+    Extra arguments go to `dagster dev`: `adsync dev -p 3001`, say.
+    """
     from adsync_pipeline.local_config import existing_home
     from adsync_pipeline.sync.demo import WORKSPACE_FILE, prepare_home
 
