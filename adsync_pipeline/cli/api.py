@@ -51,10 +51,14 @@ def _row(record: ApiKeyRecord) -> dict[str, object]:
 
 @keys_group.command("create")
 @click.argument("name")
-def create_command(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the key and its record as JSON.")
+def create_command(name: str, as_json: bool) -> None:
     """Create a key; it is printed once and only its hash is kept."""
-    _record, key = _repository().create(name)
-    click.echo(key)
+    record, key = _repository().create(name)
+    if as_json:
+        emit_json({**_row(record), "key": key})
+    else:
+        click.echo(key)
     click.echo(f"API key {name!r} created; store it now, it cannot be shown again.", err=True)
 
 
@@ -84,7 +88,11 @@ def list_command(as_json: bool) -> None:
 
 @keys_group.command("revoke")
 @click.argument("name")
-def revoke_command(name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the revoked key's record as JSON.")
+def revoke_command(name: str, as_json: bool) -> None:
     """Revoke a key at once: requests with it get 401 from then on."""
-    _repository().revoke(name)
-    click.echo(f"API key {name!r} revoked")
+    record = _repository().revoke(name)
+    if as_json:
+        emit_json(_row(record))
+    else:
+        click.echo(f"API key {name!r} revoked")

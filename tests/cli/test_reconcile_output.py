@@ -63,3 +63,17 @@ def test_api_keys_list_is_a_table(adsync, env_db: str) -> None:
     name, prefix, _created, used, state = columns(row)
     assert (name, used, state) == ("builder", "never", "live")
     assert created.out.startswith(prefix.removesuffix("…"))
+
+
+def test_api_keys_create_and_revoke_speak_json(adsync, env_db: str) -> None:
+    created = adsync("api", "keys", "create", "builder", "--json")
+    assert created.code == 0, created.err
+    shown = json.loads(created.out)
+    assert shown["name"] == "builder" and shown["key"].startswith(shown["prefix"])
+
+    revoked = json.loads(adsync("api", "keys", "revoke", "builder", "--json").out)
+
+    assert revoked["name"] == "builder" and revoked["revoked_at"]
+    assert "key" not in revoked
+    missing = adsync("api", "keys", "revoke", "nobody", "--json")
+    assert (missing.code, missing.err) == (1, "error: no API key named 'nobody'\n")
