@@ -136,7 +136,9 @@ async def test_breaker_opens_under_503s_and_closes_after_recovery(
     set_id = CampaignSetRepository(database).import_set(doc).campaign_set_id
     # Quick retries keep the test short; the engine's behaviour is the same.
     opener = partial(open_adapter, max_attempts=2, backoff_base=0.01, backoff_max=0.05)
-    cool_down = timedelta(seconds=1)
+    # Long enough that the second push surely starts within it on a busy machine (the first
+    # push goes on for a while after the breaker opens: its calls in flight, its outcome).
+    cool_down = timedelta(seconds=3)
     options = PushOptions(breaker=BreakerPolicy(cool_down=cool_down), force=True)
     log = SyncLogRepository(database)
     reddit_sandbox.set_faults(force_status=503)
