@@ -243,7 +243,7 @@ def audit_command(set_id: int, run_id: str | None, limit: int, as_json: bool) ->
 
 RUN_HEADERS = (
     "started", "run", "kind", "trigger", "status", "synced", "failed", "skipped", "API calls",
-    "rate-limited", "retries", "note",
+    "rate-limited", "retries", "cause",
 )  # fmt: skip
 CALL_HEADERS = (
     "time", "run", "operation", "entity", "key", "method", "path", "status", "latency ms",
@@ -255,8 +255,13 @@ def _run_row(run: dict[str, Any]) -> tuple[object, ...]:
     return (
         run["started_at"], run["run_id"], run["kind"], run["trigger"], run["status"],
         run["synced"], run["failed"], run["skipped"], run["api_calls"], run["rate_limited"],
-        run["retries"], (run["summary"] or {}).get("refused"),
+        run["retries"], _cause(run["summary"] or {}),
     )  # fmt: skip
+
+
+def _cause(summary: dict[str, Any]) -> str | None:
+    # Runs recorded before causes were kept carry only why they were refused.
+    return summary.get("cause") or summary.get("refused")
 
 
 def _call_row(row: dict[str, Any]) -> tuple[object, ...]:

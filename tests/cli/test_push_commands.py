@@ -106,3 +106,14 @@ def test_an_archived_set_cannot_be_synced(adsync, env_db: str) -> None:
         assert outcome.err.startswith(f"error: campaign set {set_id} is archived")
         assert len(outcome.err.splitlines()) == 1
     assert json.loads(adsync("status", str(set_id), "--json").out)["latest_sync_request"] is None
+
+
+def test_audit_names_why_a_run_failed(adsync, env_db: str, sandbox_env: None) -> None:
+    set_id = json.loads(adsync("import", str(EXAMPLE), "--json").out)["campaign_set_id"]
+    assert adsync("sync", str(set_id), "--now").code == 1  # its account is not connected
+
+    lines = adsync("audit", str(set_id)).out.splitlines()
+
+    assert lines[1].split()[-1] == "cause"
+    assert lines[2].split()[5] == "failed"  # started (date, time), run, kind, trigger, status
+    assert f"ad account t2_sandbox01 of campaign set {set_id} is not connected" in lines[2]
