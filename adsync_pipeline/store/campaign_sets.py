@@ -890,6 +890,25 @@ class CampaignSetRepository:
             raise NotFoundError(f"campaign set {set_id} not found")
         return campaign_set
 
+    @staticmethod
+    def content_fingerprints(
+        conn: Connection, entity_type: EntityType, ids: Sequence[int]
+    ) -> dict[int, str | None]:
+        """The fingerprint of each entity's content as stored now, inside a caller's
+        transaction; None for a row that cannot be read (it counts as changed)."""
+        table = TABLES[entity_type]
+        names = LEVEL_SELECT[entity_type] + SYNC_SELECT
+        rows = conn.execute(
+            select(*(table.c[name] for name in names)).where(table.c.id.in_(ids))
+        ).all()
+        found: dict[int, str | None] = {}
+        for row in rows:
+            try:
+                found[row[0]] = fingerprint(_BUILDERS[entity_type](row, True))
+            except (*_ROW_ERRORS, ArithmeticError):
+                found[row[0]] = None
+        return found
+
     def platform_ids_held(self, entity_type: EntityType, ad_account_id: int) -> set[str]:
         """Platform ids of this type that some entity of the ad account's sets holds."""
         table = TABLES[entity_type]

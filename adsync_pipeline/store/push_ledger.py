@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 
-from adsync_pipeline.domain.model import EntityType
+from adsync_pipeline.domain.model import EntityType, SyncStatus
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
 from adsync_pipeline.store.models import CreateIntent, SyncAudit, SyncEvent, utcnow
@@ -52,6 +52,10 @@ class OutcomeWrite:
     intent: tuple[int, str, str | None] | None = None
     audits: list[AuditEntry] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
+    # The fingerprint of the content this outcome's call sent. When the stored content
+    # differs by the time the outcome commits (an import edited it meanwhile), the entity
+    # stays pending: what was sent is its base, and the edit is pushed next time.
+    sent_fingerprint: str | None = None
 
 
 class PushLedger:
@@ -97,6 +101,22 @@ class PushLedger:
                 )
             return list(conn.execute(statement, rows).scalars())
 
+    def _keep_edited_pending(self, conn: Connection, writes: list[OutcomeWrite]) -> None:
+        sent: dict[EntityType, dict[int, str]] = {}
+        for write in writes:
+            if write.sent_fingerprint is None or write.entity_type is None:
+                continue
+            assert write.entity_id is not None
+            sent.setdefault(write.entity_type, {})[write.entity_id] = write.sent_fingerprint
+        for entity_type, by_id in sent.items():
+            current = self.sets.content_fingerprints(conn, entity_type, list(by_id))
+            edited = [
+                (entity_id, {"sync_status": SyncStatus.PENDING})
+                for entity_id, fingerprint in by_id.items()
+                if entity_id in current and current[entity_id] != fingerprint
+            ]
+            self.sets.write_entities(conn, entity_type, edited)
+
     def commit(self, write: OutcomeWrite) -> None:
         self.commit_many([write])
 
@@ -118,6 +138,9 @@ class PushLedger:
                     )
             for entity_type, updates in entity_updates.items():
                 self.sets.write_entities(conn, entity_type, updates)
+            # Read after writing: the writes hold the rows, so an import cannot slip in
+            # between this check and the commit.
+            self._keep_edited_pending(conn, writes)
             intents = [
                 {"_id": w.intent[0], "outcome": w.intent[1], "platform_id": w.intent[2]}
                 for w in writes

@@ -723,6 +723,8 @@ class PushEngine:
                 intent=(intent_id, "created", platform_id) if intent_id is not None else None,
                 audits=self._drain_audit(),
                 events=self._drain_events(),
+                # A removal sent stays one whatever an import does meanwhile.
+                sent_fingerprint=None if op.op is OpKind.DELETE else op.fingerprint,
             ),
         )
         entity.sync.platform_id = platform_id
