@@ -6,13 +6,13 @@ line 1) and the column.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from adsync_pipeline.domain import validation as v
 from adsync_pipeline.domain.model import CampaignSet
@@ -92,27 +92,46 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_. -]*")
 
 
 def read_csv(path: Path) -> CampaignSet:
-    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
-    try:
-        # Everything as text: pandas would otherwise turn 1.10 into a float and "" into NaN.
-        frame = pd.read_csv(path, **options)
-        # The header as written: pandas renames a repeated column ("budget_amount.1").
-        header = pd.read_csv(path, header=None, nrows=1, **options).iloc[0].tolist()
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise ValidationFailed([f"{path.name}: not valid CSV ({reason})"]) from None
-    return parse_rows(header, frame.to_dict("records"), path.name)
+    """Streams the file: rows are grouped as they are read, never held as a table."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ValidationFailed([f"{path.name}: not valid CSV (the file is empty)"])
+            return parse_rows(header, _records(reader, len(header)), path.name)
+        except csv.Error as exc:
+            reason = f"line {reader.line_num}: {exc}"
+            raise ValidationFailed([f"{path.name}: not valid CSV ({reason})"]) from None
 
 
-def parse_rows(columns: list[str], rows: list[dict[str, str]], source: str) -> CampaignSet:
-    """`columns` is the header as written; `rows` map each (unique) column to its cell."""
+def _records(reader: Iterator[list[str]], width: int) -> Iterator[list[str]]:
+    """Non-blank rows as cells without their surrounding spaces, `width` of them: a short
+    row's missing cells are empty; a long row is no table at all."""
+    for row in reader:
+        if not row or row == [""]:
+            continue
+        if len(row) > width:
+            raise csv.Error(f"expected {width} fields, saw {len(row)}")
+        cells = [cell.strip() for cell in row]
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        yield cells
+
+
+def parse_rows(columns: list[str], rows: Iterable[list[str]], source: str) -> CampaignSet:
+    """`columns` is the header as written; `rows` are its rows, each a stripped cell per
+    column."""
     header = _header_problems(columns, source)
     if header:
+        # A file that is no table at all is that one problem, whatever its header says.
+        for _ in rows:
+            pass
         raise ValidationFailed(header)
-    if not rows:
+    grouping = _Grouping(source, columns)
+    doc = grouping.group(iter(rows))
+    if doc is None:
         raise ValidationFailed([f"{source}: line 2: no rows (one row per ad is expected)"])
-    grouping = _Grouping(source)
-    doc = grouping.group(rows)
     return build_campaign_set(doc, grouping.locate, grouping.problems)
 
 
@@ -141,38 +160,13 @@ def _header_problems(columns: list[str], source: str) -> list[str]:
     return problems
 
 
-def _cell(row: dict[str, str], column: str) -> str | None:
-    value = (row.get(column) or "").strip()
-    return value or None
-
-
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
 
 
-def _fields(row: dict[str, str], columns: dict[str, str]) -> dict[str, Any]:
-    """Cells of one level as the JSON shape's nested fields; empty cells are absent."""
-    fields: dict[str, Any] = {}
-    for field, column in columns.items():
-        value = _cell(row, column)
-        if value is None:
-            continue
-        target = fields
-        *parents, name = field.split(".")
-        for parent in parents:
-            target = target.setdefault(parent, {})
-        if column in LIST_COLUMNS:
-            target[name] = _split(value)
-        elif column in MONEY_COLUMNS:
-            target[name] = v.as_decimal_text(value)
-        else:
-            target[name] = value
-    return fields
-
-
-def _keywords(value: str | None) -> list[dict[str, str]]:
+def _keywords(value: str) -> list[dict[str, str]]:
     keywords = []
-    for item in _split(value or ""):
+    for item in _split(value):
         text, _, match_type = item.partition(MATCH_SEPARATOR)
         keyword = {"text": text.strip()}
         if match_type.strip():
@@ -181,75 +175,175 @@ def _keywords(value: str | None) -> list[dict[str, str]]:
     return keywords
 
 
-class _Grouping:
-    """Groups rows by campaign key, then ad group key, remembering each entity's line."""
+class _Level:
+    """One level's columns: where each sits in a row, and how its cells become the JSON
+    shape's nested fields (empty cells are absent)."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, columns: dict[str, str], index: dict[str, int]) -> None:
+        # A column missing from the header reads as an empty cell.
+        self.fields = [
+            (field.split("."), column, index[column])
+            for field, column in columns.items()
+            if column in index
+        ]
+        self.columns = [column for _, column, _ in self.fields]
+        self.positions = [position for _, _, position in self.fields]
+
+    def signature(self, cells: list[str]) -> tuple[str, ...]:
+        return tuple([cells[i] for i in self.positions])
+
+    def fields_of(self, cells: list[str]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for (*parents, name), column, position in self.fields:
+            value = cells[position]
+            if not value:
+                continue
+            target = fields
+            for parent in parents:
+                target = target.setdefault(parent, {})
+            if column in LIST_COLUMNS:
+                target[name] = _split(value)
+            elif column in MONEY_COLUMNS:
+                target[name] = v.as_decimal_text(value)
+            else:
+                target[name] = value
+        return fields
+
+
+class _Group:
+    """An ad group being gathered: its document, path, first line and the lines of its ads."""
+
+    __slots__ = ("doc", "path", "line", "signature", "ad_lines")
+
+    def __init__(
+        self, doc: dict[str, Any], path: DocPath, line: int, signature: tuple[str, ...]
+    ) -> None:
+        self.doc = doc
+        self.path = path
+        self.line = line
+        self.signature = signature
+        self.ad_lines: list[int] = []
+
+
+class _Campaign:
+    __slots__ = ("doc", "path", "line", "signature", "groups")
+
+    def __init__(
+        self, doc: dict[str, Any], path: DocPath, line: int, signature: tuple[str, ...]
+    ) -> None:
+        self.doc = doc
+        self.path = path
+        self.line = line
+        self.signature = signature
+        self.groups: dict[str, _Group] = {}
+
+
+class _Grouping:
+    """Groups rows by campaign key, then ad group key, remembering each entity's line. Each
+    row is compared with the first of its campaign and ad group as one tuple per level;
+    only a mismatch is examined cell by cell."""
+
+    def __init__(self, source: str, header: list[str]) -> None:
         self.source = source
         self.problems: list[str] = []
         self.lines: dict[DocPath, int] = {}
+        self.ad_lines: dict[DocPath, list[int]] = {}
+        index = {column: position for position, column in enumerate(header)}
+        self.set_level = _Level(SET_COLUMNS, index)
+        self.campaign_level = _Level(CAMPAIGN_COLUMNS, index)
+        self.group_level = _Level({**AD_GROUP_COLUMNS, "keywords": KEYWORDS_COLUMN}, index)
+        self.ad_level = _Level(AD_COLUMNS, index)
+        self.campaign_key = index["campaign_key"]
+        self.group_key = index["ad_group_key"]
+        self.keywords = index.get(KEYWORDS_COLUMN)
 
-    def group(self, rows: list[dict[str, str]]) -> dict[str, Any]:
-        doc: dict[str, Any] = {**_fields(rows[0], SET_COLUMNS), "campaigns": []}
+    def group(self, rows: Iterator[list[str]]) -> dict[str, Any] | None:
+        """The document the rows describe, or None when there are none."""
+        first = next(rows, None)
+        if first is None:
+            return None
+        doc: dict[str, Any] = {**self.set_level.fields_of(first), "campaigns": []}
         self.lines[()] = 2
-        campaigns: dict[str | None, tuple[dict[str, Any], dict[str, Any]]] = {}
-        for index, row in enumerate(rows):
-            line = index + 2
-            self._same(row, line, rows[0], 2, SET_COLUMNS, "the set")
-            campaign_key = _cell(row, "campaign_key")
-            if campaign_key not in campaigns:
+        set_signature = self.set_level.signature(first)
+        campaigns: dict[str, _Campaign] = {}
+        for line, cells in enumerate(_chain(first, rows), start=2):
+            signature = self.set_level.signature(cells)
+            if signature != set_signature:
+                self._differs(self.set_level, signature, set_signature, line, 2, "the set")
+            campaign_key = cells[self.campaign_key]
+            signature = self.campaign_level.signature(cells)
+            campaign = campaigns.get(campaign_key)
+            if campaign is None:
                 path: DocPath = ("campaigns", len(doc["campaigns"]))
-                campaign = {**_fields(row, CAMPAIGN_COLUMNS), "ad_groups": []}
-                doc["campaigns"].append(campaign)
-                campaigns[campaign_key] = (campaign, {"path": path, "row": row, "groups": {}})
+                campaign_doc = {**self.campaign_level.fields_of(cells), "ad_groups": []}
+                doc["campaigns"].append(campaign_doc)
+                campaign = campaigns[campaign_key] = _Campaign(campaign_doc, path, line, signature)
                 self.lines[path] = line
-            campaign, seen = campaigns[campaign_key]
-            first_line = self.lines[seen["path"]]
-            self._same(row, line, seen["row"], first_line, CAMPAIGN_COLUMNS, "campaign")
-            group_key = _cell(row, "ad_group_key")
-            if group_key not in seen["groups"]:
-                group_path: DocPath = (*seen["path"], "ad_groups", len(campaign["ad_groups"]))
-                group = {
-                    **_fields(row, AD_GROUP_COLUMNS),
-                    "keywords": _keywords(_cell(row, KEYWORDS_COLUMN)),
+            elif signature != campaign.signature:
+                self._differs(
+                    self.campaign_level,
+                    signature,
+                    campaign.signature,
+                    line,
+                    campaign.line,
+                    "campaign",
+                )
+            group_key = cells[self.group_key]
+            signature = self.group_level.signature(cells)
+            group = campaign.groups.get(group_key)
+            if group is None:
+                group_path: DocPath = (*campaign.path, "ad_groups", len(campaign.doc["ad_groups"]))
+                keywords = cells[self.keywords] if self.keywords is not None else ""
+                group_doc = {
+                    **self._group_fields(cells),
+                    "keywords": _keywords(keywords),
                     "ads": [],
                 }
-                campaign["ad_groups"].append(group)
-                seen["groups"][group_key] = (group, group_path, row)
+                campaign.doc["ad_groups"].append(group_doc)
+                group = campaign.groups[group_key] = _Group(group_doc, group_path, line, signature)
                 self.lines[group_path] = line
-            group, group_path, group_row = seen["groups"][group_key]
-            columns = {**AD_GROUP_COLUMNS, "keywords": KEYWORDS_COLUMN}
-            self._same(row, line, group_row, self.lines[group_path], columns, "ad group")
-            self.lines[(*group_path, "ads", len(group["ads"]))] = line
-            group["ads"].append(_fields(row, AD_COLUMNS))
+                self.ad_lines[group_path] = group.ad_lines
+            elif signature != group.signature:
+                self._differs(
+                    self.group_level, signature, group.signature, line, group.line, "ad group"
+                )
+            group.ad_lines.append(line)
+            group.doc["ads"].append(self.ad_level.fields_of(cells))
         return doc
 
-    def _same(
+    def _group_fields(self, cells: list[str]) -> dict[str, Any]:
+        fields = self.group_level.fields_of(cells)
+        fields.pop("keywords", None)
+        return fields
+
+    def _differs(
         self,
-        row: dict[str, str],
+        level: _Level,
+        got: tuple[str, ...],
+        expected: tuple[str, ...],
         line: int,
-        first: dict[str, str],
         first_line: int,
-        columns: dict[str, str],
         what: str,
     ) -> None:
         """Repeated columns must repeat the same value: which one would win is a guess."""
-        if line == first_line:
-            return
-        for column in columns.values():
-            if _cell(row, column) != _cell(first, column):
+        for column, value, first in zip(level.columns, got, expected, strict=True):
+            if value != first:
                 self.problems.append(
                     f"{self.source}: line {line}, column {column}: differs from line "
                     f"{first_line} for the same {what} "
-                    f"(got {_cell(row, column)!r}, expected {_cell(first, column)!r})"
+                    f"(got {value or None!r}, expected {first or None!r})"
                 )
 
     def locate(self, path: DocPath) -> str:
-        depth = len(path)
-        while path[:depth] not in self.lines:
-            depth -= 1
-        entity, rest = path[:depth], path[depth:]
-        where = f"{self.source}: line {self.lines[entity]}"
+        if len(path) >= 6 and path[4] == "ads" and isinstance(path[5], int):
+            depth, line = 6, self.ad_lines[path[:4]][path[5]]
+        else:
+            depth = len(path)
+            while path[:depth] not in self.lines:
+                depth -= 1
+            line = self.lines[path[:depth]]
+        rest = path[depth:]
+        where = f"{self.source}: line {line}"
         if not rest:
             return where
         if rest[0] == "keywords":
@@ -263,3 +357,8 @@ class _Grouping:
             (c for f, c in columns.items() if f.startswith(field + ".")), field
         )
         return f"{where}, column {column}"
+
+
+def _chain(first: list[str], rest: Iterator[list[str]]) -> Iterator[list[str]]:
+    yield first
+    yield from rest

@@ -24,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -94,6 +95,14 @@ SYNC_COLUMNS = frozenset(SYNC_SELECT)
 TARGETING_FIELDS = ("subreddits", "interests", "locations", "devices")
 MONEY_COLUMNS = frozenset({"budget_amount", "bid_amount"})
 TIME_COLUMNS = frozenset({"start_time", "end_time", "last_synced_at", "next_attempt_at"})
+# Rows per INSERT executemany of an import: bounds the parameters held at once.
+INSERT_BATCH = 5000
+# The column naming an entity's parent, below the set.
+_PARENT_COLUMN = {
+    EntityType.AD_GROUP: "campaign_id",
+    EntityType.AD: "ad_group_id",
+    EntityType.KEYWORD: "ad_group_id",
+}
 # The error log keeps the latest entries only: it is a diagnostic aid, not the audit log.
 ERROR_LOG_LIMIT = 50
 
@@ -710,25 +719,40 @@ class _Writer:
                 params,
             )
         if new:
-            rows = [
-                {
-                    **_fields(entity),
-                    **columns,
-                    "key": entity.key,
-                    "campaign_set_id": self.set_id,
-                    "sync_status": SyncStatus.PENDING.value,
-                    "attempts": 0,
-                    "created_at": self.now,
-                    "updated_at": self.now,
-                }
-                for entity, columns in new
-            ]
-            ids = self.conn.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            ).all()
-            for (entity, _), new_id in zip(new, ids, strict=True):
-                entity.id = new_id
+            self._insert(entity_type, new)
             self.stats.added += len(new)
+
+    def _insert(self, entity_type: EntityType, new: list[tuple[Entity, dict[str, Any]]]) -> None:
+        """Plain executemany in bounded batches, then the new ids in one statement by
+        (parent, key), unique at every level. RETURNING in parameter order would send one
+        statement per row on SQLite, and a whole level's parameters would be held at once."""
+        table = TABLES[entity_type]
+        constant = {
+            "campaign_set_id": self.set_id,
+            "sync_status": SyncStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+        statement = insert(table)
+        for start in range(0, len(new), INSERT_BATCH):
+            rows = [
+                {**_fields(entity), **columns, "key": entity.key, **constant}
+                for entity, columns in new[start : start + INSERT_BATCH]
+            ]
+            self.conn.execute(statement, rows)
+        parent = _PARENT_COLUMN.get(entity_type)
+        parent_id = table.c[parent] if parent else literal(None)
+        ids = {
+            (parent_key, key): entity_id
+            for entity_id, parent_key, key in self.conn.execute(
+                select(table.c.id, parent_id, table.c.key).where(
+                    table.c.campaign_set_id == self.set_id
+                )
+            )
+        }
+        for entity, columns in new:
+            entity.id = ids[(columns.get(parent) if parent else None, entity.key)]
 
     def _changes(self, entity: Entity, old: Entity) -> dict[str, Any]:
         new_fingerprint = fingerprint(entity)
