@@ -6,12 +6,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
+from adsync_pipeline.api import launcher as launcher_module
 from adsync_pipeline.api.app import create_app
+from adsync_pipeline.api.launcher import InProcessLauncher
 from adsync_pipeline.imports.json_format import parse_json
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
 from adsync_pipeline.store.db import Database
@@ -101,26 +105,40 @@ def test_a_hundred_parallel_posts_make_one_job(api_db: Database, api_key: str):
     assert _requests(api_db) == 1
 
 
-def test_parallel_posts_with_the_in_process_launcher_start_one_run_per_request(
-    api_db: Database, api_key: str
+def test_parallel_posts_with_run_in_process_queue_one_push_behind_the_running_one(
+    api_db: Database, api_key: str, monkeypatch: pytest.MonkeyPatch
 ):
     set_id = _set(api_db)
-    launched: list[tuple[int, int]] = []
+    release = threading.Event()
+    served: list[int] = []
 
-    def launcher(set_id: int, request_id: int) -> None:
-        # As InProcessLauncher: only the launch that records its run starts one.
-        if SyncRequestRepository(api_db).mark_launched(request_id, f"run-{request_id}"):
-            launched.append((set_id, request_id))
+    def push(db: Database, set_id: int, *, run_id: str, trigger: str, request_id: int) -> None:
+        served.append(request_id)
+        release.wait(timeout=30)  # the first push runs for as long as the test says
 
-    with serve(create_app(api_db, launcher=launcher)) as api, _client(api, api_key) as http:
-        with ThreadPoolExecutor(20) as pool:
-            answers = list(
-                pool.map(lambda _: http.post(f"/api/v1/campaign-sets/{set_id}/sync"), range(40))
-            )
-    jobs = {int(a.json()["jobId"]) for a in answers}
-    # Each request launched once; none launched twice, whatever the interleaving.
-    assert sorted(r for _, r in launched) == sorted(jobs)
-    assert _requests(api_db) == len(jobs)
+    # Only the push is played; queueing, launching and the worker are the real ones.
+    monkeypatch.setattr(launcher_module, "serve_push", push)
+    launcher = InProcessLauncher(api_db)
+    try:
+        with serve(create_app(api_db, launcher=launcher)) as api, _client(api, api_key) as http:
+            running = int(http.post(f"/api/v1/campaign-sets/{set_id}/sync").json()["jobId"])
+            deadline = time.monotonic() + 10
+            while served != [running]:
+                assert time.monotonic() < deadline, "the first push never started"
+                time.sleep(0.01)
+            with ThreadPoolExecutor(50) as pool:
+                answers = list(
+                    pool.map(
+                        lambda _: http.post(f"/api/v1/campaign-sets/{set_id}/sync"), range(100)
+                    )
+                )
+            release.set()
+    finally:
+        launcher.shutdown()
+    waiting = {int(a.json()["jobId"]) for a in answers}
+    assert len(waiting) == 1 and running not in waiting
+    assert served == [running, *waiting]  # one more push, not 100
+    assert _requests(api_db) == 2
 
 
 def _client(api: RunningApi, key: str) -> httpx.Client:
