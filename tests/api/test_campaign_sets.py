@@ -136,7 +136,8 @@ def test_delete_archives_marks_everything_removed_and_queues_a_sync(
     request = SyncRequestRepository(api_db).get(job_id)
     assert (request.campaign_set_id, request.status) == (set_id, "queued")
     assert request.requested_by == "api key tests"
-    # Archived sets can't be re-imported, paused or resumed; a sync may still be retried.
+    # Archived sets can't be re-imported, paused, resumed or synced: the removal push is
+    # their last (failed entities of it are retried by the retry schedule).
     assert client.put(f"/api/v1/campaign-sets/{set_id}", content=example_text).status_code == 409
     assert client.post(f"/api/v1/campaign-sets/{set_id}/pause").status_code == 409
-    assert client.post(f"/api/v1/campaign-sets/{set_id}/sync").status_code == 202
+    assert client.post(f"/api/v1/campaign-sets/{set_id}/sync").status_code == 409

@@ -127,7 +127,9 @@ def test_sync_poll_stream_pause_resume_delete(http: httpx.Client, connected: Run
     assert {c["configured_status"] for c in state["campaigns"].values()} == {"PAUSED"}
     assert http.post(f"/api/v1/campaign-sets/{set_id}/resume").json()["failed"] == 0
     state = httpx.get(f"{connected.admin_url}/state").json()
-    assert {c["configured_status"] for c in state["campaigns"].values()} == {"ACTIVE"}
+    # Each campaign as its file authors it: shoes active, bags paused.
+    statuses = {c["name"]: c["configured_status"] for c in state["campaigns"].values()}
+    assert statuses == {"Summer Sale - Shoes": "ACTIVE", "Summer Sale - Bags": "PAUSED"}
 
     removal = http.delete(f"/api/v1/campaign-sets/{set_id}")
     assert removal.status_code == 202
