@@ -167,7 +167,10 @@ def pacing_case(sandbox: Sandbox, db: Database, tag: str, repeat: int) -> list[s
         requests = sandbox.api_requests()
         writes = [r for r in writes_of(requests) if r["status"] != 429]
         creative = sum(1 for r in writes if "/posts" in r["path"])
-        bound = max(len(writes) - creative, creative) / (quota / window)
+        busiest = max(len(writes) - creative, creative)
+        bound = busiest / (quota / window)
+        # The last window's writes go at its start: no push can end before this.
+        floor = (math.ceil(busiest / quota) - 1) * window
         walls.append(wall)
         ratios.append(wall / bound)
         throttled.append(sum(1 for r in requests if r["status"] == 429))
@@ -177,7 +180,8 @@ def pacing_case(sandbox: Sandbox, db: Database, tag: str, repeat: int) -> list[s
     print(
         f"(d) 20 x 1 x 2 under the write policies time-scaled by {PACING_SCALE} "
         f"({quota} per {window:g} s): walls {[round(w, 2) for w in walls]} s, writes / rate "
-        f"{bound:.2f} s; median ratio {ratio:.2f} (bar <= 1.10), 429s {throttled} (bar 0) "
+        f"{bound:.2f} s (the windows alone: {floor:.2f} s); median ratio {ratio:.2f} "
+        f"(bar <= 1.10), 429s {throttled} (bar 0) "
         f"{'PASS' if ok else 'FAIL'}"
     )
     return [] if ok else ["(d) over the bar, saw 429s or failed entities"]
