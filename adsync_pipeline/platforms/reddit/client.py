@@ -228,9 +228,9 @@ class RedditClient:
         expect: Envelope = Envelope.OBJECT,
     ) -> dict[str, Any]:
         """One logical call: retries per the rules above, one refresh on 401. Returns the
-        decoded JSON envelope, its `data` as `expect` says; a 2xx answer that is not
-        (garbled on the way) is an error like a 5xx: retried for reads and PATCHes, an
-        unknown outcome for a create."""
+        decoded JSON envelope, its `data` as `expect` says. A 2xx answer that is not that
+        envelope (garbled on its way back) is an error like a 5xx: retried for reads and
+        PATCHes, an unknown outcome for a create."""
         token = await self._tokens.access_token()
         call = _Attempt(
             method.upper(), path, create, token, dict(params or {}) or None, body, url, expect
@@ -437,12 +437,10 @@ def _envelope(response: httpx.Response, expect: Envelope) -> tuple[Any, str | No
     if not isinstance(body, dict) or "data" not in body:
         return body, 'it has no "data"'
     data = body["data"]
+    if expect is Envelope.PAGE and not isinstance(body.get("pagination") or {}, dict):
+        return body, 'its "pagination" is not an object'
     if expect is Envelope.PAGE:
-        fits = (
-            isinstance(data, list)
-            and all(isinstance(item, dict) for item in data)
-            and isinstance(body.get("pagination") or {}, dict)
-        )
+        fits = isinstance(data, list) and all(isinstance(item, dict) for item in data)
     else:
         fits = isinstance(data, dict) and (expect is not Envelope.ENTITY or bool(data.get("id")))
     if fits:

@@ -206,3 +206,17 @@ async def test_the_earliest_reset_an_answer_implies_is_kept() -> None:
     now[0] = 10.0 + limiter.margin
     after_reset = await asyncio.wait_for(limiter.acquire("PATCH", "/campaigns/4"), timeout=0.5)
     assert after_reset.policy == "w"
+
+
+async def test_a_list_page_of_the_wrong_shape_is_retried() -> None:
+    answers = [
+        httpx.Response(200, json={"data": {"id": "1"}}),  # an object where a page is due
+        httpx.Response(200, content=b'{"data": [{"id": "1"}'),  # cut short
+        httpx.Response(200, json={"data": [{"id": "1"}], "pagination": {}}),
+    ]
+    client = make(httpx.MockTransport(lambda request: answers.pop(0)))
+
+    items = [item async for item in client.paginate("/ad_accounts/t2_a/campaigns")]
+
+    assert items == [{"id": "1"}]
+    assert client.retries == 2
