@@ -102,8 +102,8 @@ def demo_done(tmp_path: Path) -> Iterator[tuple[Shell, Path]]:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADSYNC_", "DAGSTER_"))}
-    Shell(clone, env).run("demo")
     try:
+        Shell(clone, env).run("demo")
         yield Shell(elsewhere, env), clone / "dagster_home"
     finally:
         Shell(clone, env).run("sandbox", "stop")
