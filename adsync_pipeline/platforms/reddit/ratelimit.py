@@ -217,6 +217,8 @@ class RateLimiter:
             # First report of a (new) window: authoritative.
             policy.available = estimate
             policy.reset_at = reset_at
+        elif reset_at < policy.reset_at - half_window:
+            return  # measured in a window that has ended, read after the next one's answers
         else:
             # Same window, answers may arrive out of order: only ever lower the estimate.
             # Every answer's `now + t` is at or after the true reset (the answer travelled

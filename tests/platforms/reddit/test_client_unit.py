@@ -220,3 +220,21 @@ async def test_a_list_page_of_the_wrong_shape_is_retried() -> None:
 
     assert items == [{"id": "1"}]
     assert client.retries == 2
+
+
+async def test_an_answer_of_an_ended_window_read_late_changes_nothing() -> None:
+    now = [0.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    policy = {"RateLimit-Policy": '"w";q=3;w=60'}
+    probe = await limiter.acquire("PATCH", "/campaigns/1")
+    limiter.release(probe, {**policy, "RateLimit": '"w";r=2;t=10'}, status=200)
+    straggler = await limiter.acquire("PATCH", "/campaigns/2")  # measured at 9.9: r=0, t=0.1
+    now[0] = 10.1
+    new_window = await limiter.acquire("PATCH", "/campaigns/3")
+    limiter.release(new_window, {**policy, "RateLimit": '"w";r=2;t=60'}, status=200)
+    now[0] = 10.2
+
+    limiter.release(straggler, {**policy, "RateLimit": '"w";r=0;t=0.1'}, status=200)
+
+    # The new window's count stands (less the unit the straggler might have taken from it).
+    assert limiter.snapshot()["w"]["available"] == 1
