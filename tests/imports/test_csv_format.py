@@ -96,3 +96,47 @@ def test_malformed_csv_is_one_problem(tmp_path: Path, content: str) -> None:
         read_campaign_set(path)
     (problem,) = failed.value.problems
     assert problem.startswith("broken.csv: not valid CSV")
+
+
+def test_rows_are_read_as_a_table_of_text(tmp_path: Path) -> None:
+    """Blank lines are skipped, a short row's missing cells are empty, spaces around cells
+    are dropped, a BOM before the header is no part of it."""
+    row = SHOES + ",  a1 ,First ad,Buy shoes,https://shop.example.com/a"  # no display_url
+    path = tmp_path / "sale.csv"
+    path.write_text("\ufeff" + HEADER + "\n\n" + row + "\n\n", encoding="utf-8")
+    (ad,) = read_campaign_set(path).campaigns[0].ad_groups[0].ads
+    assert (ad.key, ad.display_url) == ("a1", None)
+
+
+def test_a_row_longer_than_the_header_is_no_table(tmp_path: Path) -> None:
+    path = write(tmp_path, SHOES + ",a1,Ad one,Head,https://x.example/a,,extra")
+    with pytest.raises(ValidationFailed) as failed:
+        read_campaign_set(path)
+    assert failed.value.problems == ["sale.csv: not valid CSV (line 2: expected 24 fields, saw 25)"]
+
+
+def test_ads_far_down_the_file_are_located(tmp_path: Path) -> None:
+    """Each ad keeps its own line, however many rows its ad group spans."""
+    rows = [SHOES + f",a{n},Ad number {n},Head,https://x.example/{n}," for n in range(300)]
+    rows[250] = rows[250].replace("https://x.example/250", "ftp://x.example/250")
+    rows.append(BAGS + ",b1,Bag ad,Bags,https://x.example/b,")
+    rows.append(BAGS.replace("Bags campaign", "Bags renamed") + ",b2,Bag ad,Bags,https://x.co,")
+    with pytest.raises(ValidationFailed) as failed:
+        read_campaign_set(write(tmp_path, *rows))
+    assert failed.value.problems == [
+        "sale.csv: line 303, column campaign_name: differs from line 302 for the same campaign "
+        "(got 'Bags renamed', expected 'Bags campaign')",
+        "sale.csv: line 252, column final_url: must be an http(s) URL (got 'ftp://x.example/250')",
+    ]
+
+
+def test_generated_csv_reads_back(tmp_path: Path) -> None:
+    from adsync_pipeline.examples.generator import write_generated_csv
+
+    path = tmp_path / "generated.csv"
+    assert write_generated_csv(str(path), 3, 2, 2, edited=frozenset({5})) == 12
+    parsed = read_campaign_set(path)
+    assert [len(c.ad_groups) for c in parsed.campaigns] == [2, 2, 2]
+    ads = [a for c in parsed.campaigns for g in c.ad_groups for a in g.ads]
+    assert [a.headline for a in ads][4:6] == ["Offer 1-0-0", "Edited offer 5"]
+    assert len(parsed.campaigns[0].ad_groups[0].keywords) == 2
