@@ -253,3 +253,37 @@ def test_get_header_reads_the_set_row_in_one_statement(database: Database) -> No
     assert header.archived_at is not None and header.archived_at.tzinfo is not None
     with pytest.raises(NotFoundError, match="^campaign set 4242 not found$"):
         repo.get_header(4242)
+
+
+def test_import_writes_in_batches_and_gives_each_entity_its_own_id(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New rows go in executemany batches, and their ids are read back by (parent, key): a
+    statement count that does not grow with the set, and no entity given another's id."""
+    monkeypatch.setattr("adsync_pipeline.store.campaign_sets.INSERT_BATCH", 7)
+    repo = CampaignSetRepository(database)
+    repo.import_set(make_set(1, name="Other"))  # ids of another set must not be picked
+    doc = make_set(6, 3, 4, 2, name="Batched")
+    with count_statements(database) as statements:
+        result = repo.import_set(doc)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    # 6 campaigns, 18 ad groups, 72 ads, 36 keywords: 1 + 3 + 11 + 6 batches and the set.
+    assert len(inserts) == 22, inserts
+    loaded = repo.load(result.campaign_set_id)
+
+    def ids_by_path(campaign_set: Any) -> dict[tuple[str, ...], int | None]:
+        found: dict[tuple[str, ...], int | None] = {}
+        for c in campaign_set.campaigns:
+            found[(c.key,)] = c.id
+            for g in c.ad_groups:
+                found[(c.key, g.key)] = g.id
+                for e in (*g.ads, *g.keywords):
+                    found[(c.key, g.key, type(e).__name__, e.key)] = e.id
+        return found
+
+    assert ids_by_path(doc) == ids_by_path(loaded)
+    # Ids are per table: within a level, no two entities share one.
+    levels: dict[tuple[int, str], set[int | None]] = {}
+    for path, entity_id in ids_by_path(loaded).items():
+        levels.setdefault((len(path), str(path[2:3])), set()).add(entity_id)
+    assert sorted(len(ids) for ids in levels.values()) == [6, 18, 36, 72]
