@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adsync_pipeline.bulk import collector_paused
 from adsync_pipeline.domain.model import CampaignSet
 from adsync_pipeline.errors import AdsyncError, ValidationFailed
 from adsync_pipeline.imports.json_format import read_json
@@ -28,6 +29,7 @@ def read_campaign_set(path: Path) -> CampaignSet:
     if not path.is_file():
         raise AdsyncError(f"{path}: no such file")
     try:
-        return reader(path)
+        with collector_paused():
+            return reader(path)
     except UnicodeDecodeError as exc:
         raise ValidationFailed([f"{path.name}: not UTF-8 text ({exc.reason})"]) from None

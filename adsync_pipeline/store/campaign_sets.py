@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 
+from adsync_pipeline.bulk import collector_paused
 from adsync_pipeline.domain.fingerprint import fingerprint
 from adsync_pipeline.domain.model import (
     Ad,
@@ -908,7 +909,7 @@ class CampaignSetRepository:
             if conn.dialect.name == "postgresql":
                 # One snapshot for all five statements: a concurrent import can't tear it.
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
+            with conn.begin(), collector_paused():
                 campaign_set = _load(conn, set_id)
         if campaign_set is None:
             raise NotFoundError(f"campaign set {set_id} not found")
@@ -1038,7 +1039,7 @@ class CampaignSetRepository:
         restores. Marks of values pulled from the platform are settled: the import either
         agrees with them or was confirmed."""
         now = utcnow()
-        with self.db.engine.begin() as conn:
+        with self.db.engine.begin() as conn, collector_paused():
             account_id = self._ensure_account(conn, doc.platform, doc.ad_account_id, now)
             head = conn.execute(
                 select(SETS.c.id, SETS.c.revision).where(
