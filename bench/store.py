@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from adsync_pipeline.examples.generator import write_generated_csv
+from adsync_pipeline.store.migrate import migrated_database
 
 IMPORT_BAR_SECONDS = 10.0
 READ_BAR_SECONDS = 3.0
@@ -66,11 +67,11 @@ def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, float, float
 
 
 def reset_postgres(url: str) -> None:
-    """Drops the benchmark's set so each import starts from an empty account."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
+    """Drops the benchmark's set (its entities cascade) so each import creates it anew."""
+    db = migrated_database(url)
+    with db.engine.begin() as conn:
         conn.execute(text("DELETE FROM campaign_sets WHERE name = 'Generated set'"))
-    engine.dispose()
+    db.dispose()
 
 
 def main() -> int:
