@@ -3,12 +3,13 @@
 An adapter turns one planned operation into platform calls and answers with the platform's
 id. It raises `PlatformError` (classified retryable / auth / permanent) on failure and
 `CreateOutcomeUnknown` when a create was sent but its outcome is unknown; the engine then
-resolves the create with `find_child_by_name` instead of creating again.
+resolves the create with `find_child_by_name` instead of creating again, and the creates a
+killed push left open with `find_children_by_name`, a batch of them per entity type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -60,6 +61,14 @@ class PushContext:
         if self.campaign is not None:
             return self.campaign_id
         return self.ad_account_id
+
+
+@dataclass(frozen=True)
+class ChildLookup:
+    """An entity sought by name under its parent (the ad account for campaigns)."""
+
+    parent_platform_id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -118,4 +127,16 @@ class CampaignSetPlatformAdapter(Protocol):
         Entities whose ids are in `exclude` (held by other local entities) are passed over:
         a name is not unique, and adopting another entity's twin would make two of ours
         share one platform entity."""
+        ...
+
+    async def find_children_by_name(
+        self,
+        entity_type: EntityType,
+        lookups: Sequence[ChildLookup],
+        *,
+        exclude: Collection[str] = frozenset(),
+    ) -> list[PlatformResult | None]:
+        """`find_child_by_name` for many entities of one type at once, one answer per
+        lookup in order, with the platform's list calls (a page holds many entities), never
+        one call per lookup. No platform entity answers two lookups."""
         ...

@@ -11,12 +11,17 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from adsync_pipeline.domain.fingerprint import pushable_fields
 from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, EntityStatus, EntityType, Keyword
-from adsync_pipeline.platforms.adapter import AdapterStats, PlatformResult, PushContext
+from adsync_pipeline.platforms.adapter import (
+    AdapterStats,
+    ChildLookup,
+    PlatformResult,
+    PushContext,
+)
 from adsync_pipeline.platforms.errors import (
     CreateOutcomeUnknown,
     ErrorClass,
@@ -132,6 +137,33 @@ class FakeAdapter:
             ):
                 return _result(record)
         return None
+
+    async def find_children_by_name(
+        self,
+        entity_type: EntityType,
+        lookups: Sequence[ChildLookup],
+        *,
+        exclude: Collection[str] = frozenset(),
+    ) -> list[PlatformResult | None]:
+        await self._enter(f"find_{entity_type.value}s", None)
+        taken = set(exclude)
+        answers: list[PlatformResult | None] = []
+        for lookup in lookups:
+            match = next(
+                (
+                    record
+                    for record in self.records[entity_type].values()
+                    if record["parent_id"] == lookup.parent_platform_id
+                    and record["name"] == lookup.name
+                    and record["configured_status"] != DELETED
+                    and record["id"] not in taken
+                ),
+                None,
+            )
+            if match is not None:
+                taken.add(match["id"])
+            answers.append(None if match is None else _result(match))
+        return answers
 
     # --- helpers ----------------------------------------------------------------------------
 

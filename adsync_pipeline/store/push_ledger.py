@@ -8,11 +8,10 @@ the grouping weakens ordering: an outcome is committed before any call that depe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from adsync_pipeline.domain.model import EntityType, SyncStatus
 from adsync_pipeline.store.campaign_sets import CampaignSetRepository
@@ -63,18 +62,24 @@ class PushLedger:
         self.db = db
         self.sets = CampaignSetRepository(db)
 
+    def creates_cut_short(self, campaign_set_id: int) -> set[tuple[EntityType, int]]:
+        """Entities whose latest create intent was looked up and not found: a killed push
+        sent (or was about to send) that create, and may have left a piece of it behind."""
+        latest = (
+            select(func.max(INTENTS.c.id))
+            .where(INTENTS.c.campaign_set_id == campaign_set_id)
+            .group_by(INTENTS.c.entity_type, INTENTS.c.entity_id)
+        )
+        query = select(INTENTS.c.entity_type, INTENTS.c.entity_id).where(
+            INTENTS.c.id.in_(latest), INTENTS.c.outcome == "not_found"
+        )
+        with self.db.engine.connect() as conn:
+            return {(EntityType(kind), entity_id) for kind, entity_id in conn.execute(query)}
+
     def record_intents(
-        self,
-        campaign_set_id: int,
-        run_id: str | None,
-        intents: list[NewIntent],
-        *,
-        not_found: Sequence[int] = (),
+        self, campaign_set_id: int, run_id: str | None, intents: list[NewIntent]
     ) -> list[int]:
-        """Intents of creates under one parent, committed together before any is sent.
-        `not_found`: open intents of the same creates, from a push cut short, whose entity
-        the platform does not hold; settled in the same commit, so that they stay open (and
-        are looked up again) until a new intent replaces them."""
+        """Intents of creates under one parent, committed together before any is sent."""
         if not intents:
             return []
         now = utcnow()
@@ -93,12 +98,6 @@ class PushLedger:
         # One batched INSERT ... RETURNING: the creates under a parent wait for this commit.
         statement = insert(INTENTS).returning(INTENTS.c.id, sort_by_parameter_order=True)
         with self.db.engine.begin() as conn:
-            if not_found:
-                conn.execute(
-                    update(INTENTS)
-                    .where(INTENTS.c.id.in_(not_found), INTENTS.c.resolved_at.is_(None))
-                    .values(resolved_at=now, outcome="not_found")
-                )
             return list(conn.execute(statement, rows).scalars())
 
     def _keep_edited_pending(self, conn: Connection, writes: list[OutcomeWrite]) -> None:

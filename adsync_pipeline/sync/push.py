@@ -56,6 +56,7 @@ from adsync_pipeline.domain.pulled import settled_by_push
 from adsync_pipeline.domain.reconcile import PUSHED
 from adsync_pipeline.platforms.adapter import (
     CampaignSetPlatformAdapter,
+    ChildLookup,
     PlatformResult,
     PushContext,
 )
@@ -71,7 +72,7 @@ from adsync_pipeline.store.events import COMPLETE, JOB_FAILED
 from adsync_pipeline.store.models import utcnow
 from adsync_pipeline.store.push_ledger import EventRow, NewIntent, OutcomeWrite, PushLedger
 from adsync_pipeline.store.push_lock import PushInProgress, push_lock
-from adsync_pipeline.store.sync_log import AuditEntry, SyncLogRepository
+from adsync_pipeline.store.sync_log import AuditEntry, OpenIntent, SyncLogRepository
 from adsync_pipeline.sync import alerts
 from adsync_pipeline.sync.alerts import PushAlert
 from adsync_pipeline.sync.audit import AuditRecorder, entity_context
@@ -208,9 +209,9 @@ class PushEngine:
         self._written_groups: set[KeyPath] = set()
         # Entities whose earlier create has an unknown outcome that could not be looked up.
         self._unresolved: dict[tuple[EntityType, int], str] = {}
-        # Entities whose create a killed push left unfinished, and not on the platform: the
-        # open intent that says so, settled when the new create's intent is recorded.
-        self._cut_short: dict[tuple[EntityType, int], int] = {}
+        # Entities whose create a killed push left unfinished, and not on the platform: an
+        # earlier attempt may have left a piece behind (on Reddit, the ad's post) to reuse.
+        self._cut_short: set[tuple[EntityType, int]] = set()
         # Platform ids this push's lookups adopted, not all committed yet.
         self._claimed: set[str] = set()
         # Create intents committed by this push, by entity, until their outcome settles them.
@@ -374,43 +375,95 @@ class PushEngine:
 
     async def _resolve_open_intents(self, campaign_set: CampaignSet) -> bool:
         """Settle the intents a lost create or a killed push left open; True when any entity
-        was adopted (its new platform id is in the store, not yet in `campaign_set`)."""
+        was adopted (its new platform id is in the store, not yet in `campaign_set`).
+
+        One batch lookup per entity type (the platform's list calls, not a call per
+        intent), and each type's answers - adoptions, "not found", the lookup's audit rows -
+        committed together at once, so a push killed meanwhile does not redo them."""
         assert campaign_set.id is not None
         intents = self.log.open_intents(campaign_set.id)
-        adopted = False
+        self._cut_short = self.ledger.creates_cut_short(campaign_set.id)
+        paths = {(t, e.id): path for (t, path), e in index_entities(campaign_set).items()}
         known = {(entity_type_of(e).value, e.id): e for e in index_entities(campaign_set).values()}
+        by_type: dict[EntityType, list[OpenIntent]] = defaultdict(list)
+        superseded: list[OutcomeWrite] = []
         for intent in intents:
             entity = known.get((intent.entity_type, intent.entity_id))
             if entity is None or entity.sync.platform_id:
-                self.log.resolve_intent(intent.id, "superseded", None)
-                continue
-            entity_type = EntityType(intent.entity_type)
+                superseded.append(OutcomeWrite(intent=(intent.id, "superseded", None)))
+            else:
+                by_type[EntityType(intent.entity_type)].append(intent)
+        if superseded:
+            self.ledger.commit_many(superseded)
+        adopted = False
+        for entity_type, open_ in by_type.items():
+            lookups = [ChildLookup(i.parent_platform_id or "", i.name) for i in open_]
             try:
-                with entity_context(intent.entity_type, entity.key, "adopt"):
-                    found = await self._find_unheld(
-                        entity_type, intent.parent_platform_id or "", intent.name
-                    )
+                with entity_context(entity_type.value, "*", "lookup"):
+                    answers = await self._find_all_unheld(entity_type, lookups)
             except PlatformError as exc:
-                # Without an answer a create could duplicate: this entity waits a push.
-                self._unresolved[(entity_type, intent.entity_id)] = str(exc)
+                # Without an answer a create could duplicate: these entities wait a push.
+                for intent in open_:
+                    self._unresolved[(entity_type, intent.entity_id)] = str(exc)
+                self._flush_audit()
                 continue
-            if found is None:
-                # Settled only with the intent of the create that replaces it: a push cut
-                # short before then leaves it open, to be looked up again.
-                self._cut_short[(entity_type, intent.entity_id)] = intent.id
-                continue
-            # The fingerprint stays unset: the planner then sends one update, which makes
-            # the adopted entity match local even if it was edited since the lost create.
-            self.sets.update_entity(
-                entity_type,
-                intent.entity_id,
-                platform_id=found.platform_id,
-                platform_data=found.platform_data,
-            )
-            self.log.resolve_intent(intent.id, "adopted", found.platform_id)
-            adopted = True
-        self._flush_audit()
+            writes = [OutcomeWrite(audits=self._drain_audit())]
+            for intent, found in zip(open_, answers, strict=True):
+                if found is None:
+                    # Not on the platform: the create that follows reuses what it can.
+                    self._cut_short.add((entity_type, intent.entity_id))
+                    writes.append(OutcomeWrite(intent=(intent.id, "not_found", None)))
+                    continue
+                # The fingerprint stays unset: the planner then sends one update, which
+                # makes the adopted entity match local even if edited since the lost create.
+                key = key_of(paths[(entity_type, intent.entity_id)])
+                writes.append(
+                    OutcomeWrite(
+                        entity_type,
+                        intent.entity_id,
+                        sync_changes={
+                            "platform_id": found.platform_id,
+                            "platform_data": found.platform_data,
+                        },
+                        intent=(intent.id, "adopted", found.platform_id),
+                        audits=[self._adoption_audit(entity_type, key, intent.id, found)],
+                    )
+                )
+                adopted = True
+            self.ledger.commit_many(writes)
         return adopted
+
+    def _adoption_audit(
+        self, entity_type: EntityType, key: str, intent_id: int, found: PlatformResult
+    ) -> AuditEntry:
+        """The audit row of an adoption: no call of its own, the decision the lookup made."""
+        return AuditEntry(
+            run_id=self.run_id,
+            campaign_set_id=self._set_id,
+            ad_account_id=self.account.id,
+            platform=self.account.platform,
+            entity_type=entity_type.value,
+            entity_key=key,
+            operation="adopt",
+            method="",
+            path="",
+            http_status=None,
+            latency_ms=None,
+            attempt=1,
+            outcome="adopted",
+            error=None,
+            request_summary={"intent": intent_id},
+            response_summary={"platform_id": found.platform_id},
+        )
+
+    async def _find_all_unheld(
+        self, entity_type: EntityType, lookups: list[ChildLookup]
+    ) -> list[PlatformResult | None]:
+        """`_find_unheld` for many lookups of one type, in one batch lookup."""
+        held = self.sets.platform_ids_held(entity_type, self.account.id) | self._claimed
+        answers = await self.adapter.find_children_by_name(entity_type, lookups, exclude=held)
+        self._claimed |= {found.platform_id for found in answers if found is not None}
+        return answers
 
     async def _find_unheld(
         self, entity_type: EntityType, parent_platform_id: str, name: str
@@ -509,19 +562,8 @@ class PushEngine:
             for op in creates
             if op.entity_id is not None
         ]
-        not_found = [
-            self._cut_short[(i.entity_type, i.entity_id)]
-            for i in intents
-            if (i.entity_type, i.entity_id) in self._cut_short
-        ]
         ids = await self._writer.call(
-            partial(
-                self.ledger.record_intents,
-                self._set_id,
-                self.run_id,
-                intents,
-                not_found=not_found,
-            )
+            partial(self.ledger.record_intents, self._set_id, self.run_id, intents)
         )
         for intent, intent_id in zip(intents, ids, strict=True):
             self._intents[(intent.entity_type, intent.entity_id)] = intent_id
@@ -632,7 +674,6 @@ class PushEngine:
                     self._set_id,
                     self.run_id,
                     [NewIntent(op.entity_type, entity.id, parent_pid, op.name)],
-                    not_found=[self._cut_short[key]] if key in self._cut_short else [],
                 )
             )
         kind = op.entity_type.value
@@ -664,7 +705,10 @@ class PushEngine:
                     "platform_data": found.platform_data,
                 },
                 intent=(intent_id, "adopted", found.platform_id),
-                audits=self._drain_audit(),
+                audits=[
+                    *self._drain_audit(),
+                    self._adoption_audit(op.entity_type, key_of(op.key_path), intent_id, found),
+                ],
             ),
         )
         entity.sync.platform_id = found.platform_id

@@ -180,7 +180,7 @@ def test_fake_implements_the_whole_protocol() -> None:
         if callable(member) and not name.startswith("_")
     }
 
-    assert len(members) == 19
+    assert len(members) == 20
     for name, member in members.items():
         implementation = getattr(FakeAdapter, name)
         assert inspect.iscoroutinefunction(implementation) == inspect.iscoroutinefunction(member), (

@@ -21,13 +21,18 @@ import asyncio
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
 from adsync_pipeline.domain.fingerprint import canonical_value
 from adsync_pipeline.domain.model import Ad, AdGroup, Campaign, EntityType, Keyword
-from adsync_pipeline.platforms.adapter import AdapterStats, PlatformResult, PushContext
+from adsync_pipeline.platforms.adapter import (
+    AdapterStats,
+    ChildLookup,
+    PlatformResult,
+    PushContext,
+)
 from adsync_pipeline.platforms.errors import CreateOutcomeUnknown, ErrorClass, PlatformError
 from adsync_pipeline.platforms.reddit.client import RedditClient
 from adsync_pipeline.platforms.reddit.errors import RedditApiError
@@ -50,6 +55,9 @@ from adsync_pipeline.platforms.reddit.mapping import (
 from adsync_pipeline.platforms.reddit.services import AccountResources, RedditAds
 
 ACTIVE, PAUSED, DELETED = "ACTIVE", "PAUSED", "DELETED"
+# Reddit's list calls take up to 200 parent ids in one filter.
+MAX_FILTER_IDS = 200
+_PARENT_FIELD = {EntityType.AD_GROUP: "campaign_id", EntityType.AD: "ad_group_id"}
 BUDGET_FINGERPRINT = "budget_fingerprint"
 POST_ID = "post_id"
 COPY_FINGERPRINT = "copy_fingerprint"
@@ -132,6 +140,8 @@ class RedditAdapter:
         # push must not each re-PATCH the same shares.
         self._sent_budgets: dict[str, Payload] = {}
         self._reshare_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._earlier_posts: dict[str, str] | None = None
+        self._posts_lock = asyncio.Lock()
 
     # --- protocol: health and totals ---------------------------------------------------------
 
@@ -290,24 +300,32 @@ class RedditAdapter:
         if ctx.profile_id is None:
             raise MappingError("profile_id", "the ad account has no profile to post from")
         if ad.sync.attempts > 0 or ctx.earlier_attempt:
-            found = await self._find_post(ctx.profile_id, post)
+            found = (await self._posts_before(ctx.profile_id)).get(copy_fingerprint(post))
             if found is not None:
                 return found
         try:
             created = await self.ads.create_post(ctx.profile_id, post)
         except CreateOutcomeUnknown:
-            found = await self._find_post(ctx.profile_id, post)
+            found = (await self._list_posts(ctx.profile_id)).get(copy_fingerprint(post))
             if found is None:
                 raise
             return found
         return str(created["id"])
 
-    async def _find_post(self, profile_id: str, post: Payload) -> str | None:
-        wanted = copy_fingerprint(post)
+    async def _posts_before(self, profile_id: str) -> dict[str, str]:
+        """The posts the profile had when this push first asked, listed once: an earlier
+        attempt's post predates the push, so every ad that may reuse one shares the list."""
+        async with self._posts_lock:
+            if self._earlier_posts is None:
+                self._earlier_posts = await self._list_posts(profile_id)
+            return self._earlier_posts
+
+    async def _list_posts(self, profile_id: str) -> dict[str, str]:
+        """Post ids by copy fingerprint (the first post of each copy)."""
+        posts: dict[str, str] = {}
         async for existing in self.ads.list_posts(profile_id):
-            if copy_fingerprint(existing) == wanted:
-                return str(existing["id"])
-        return None
+            posts.setdefault(copy_fingerprint(existing), str(existing["id"]))
+        return posts
 
     # --- adoption --------------------------------------------------------------------------
 
@@ -327,6 +345,63 @@ class RedditAdapter:
             ):
                 return PlatformResult(item["id"], await self._adopted_data(entity_type, item), item)
         return None
+
+    async def find_children_by_name(
+        self,
+        entity_type: EntityType,
+        lookups: Sequence[ChildLookup],
+        *,
+        exclude: Collection[str] = frozenset(),
+    ) -> list[PlatformResult | None]:
+        # Pages of 1,000: campaigns of the account; ad groups of one campaign, or of the
+        # account when several campaigns are sought; ads of up to 200 ad groups per filter.
+        # Listing stops once every lookup has its entity.
+        found: list[dict[str, Any] | None] = [None] * len(lookups)
+        waiting: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for position, lookup in enumerate(lookups):
+            waiting[(lookup.parent_platform_id, lookup.name)].append(position)
+        taken = set(exclude)
+        for listing in self._listings(entity_type, lookups):
+            async for item in listing:
+                parent = self.ad_account_id if entity_type is EntityType.CAMPAIGN else None
+                parent = parent or str(item.get(_PARENT_FIELD[entity_type], ""))
+                positions = waiting.get((parent, str(item.get("name"))))
+                item_id = str(item.get("id"))
+                if not positions or item.get("configured_status") == DELETED or item_id in taken:
+                    continue
+                found[positions.pop(0)] = item
+                taken.add(item_id)
+                if not positions:
+                    del waiting[(parent, str(item.get("name")))]
+                if not waiting:
+                    break
+            if not waiting:
+                break
+        data = await asyncio.gather(
+            *(self._adopted_data(entity_type, item) for item in found if item is not None)
+        )
+        answers = iter(data)
+        return [
+            None if item is None else PlatformResult(item["id"], next(answers), item)
+            for item in found
+        ]
+
+    def _listings(
+        self, entity_type: EntityType, lookups: Sequence[ChildLookup]
+    ) -> list[AsyncIterator[dict[str, Any]]]:
+        parents = sorted({lookup.parent_platform_id for lookup in lookups})
+        if not parents:
+            return []
+        if entity_type is EntityType.AD_GROUP and len(parents) > 1:
+            return [self.ads.list_ad_groups(self.ad_account_id)]
+        if entity_type is EntityType.AD:
+            return [
+                self.ads.list_ads(
+                    self.ad_account_id, ad_group_id=",".join(parents[i : i + MAX_FILTER_IDS])
+                )
+                for i in range(0, len(parents), MAX_FILTER_IDS)
+            ]
+        return [self._children(entity_type, parents[0])]
 
     def _children(self, entity_type: EntityType, parent_id: str) -> AsyncIterator[dict[str, Any]]:
         # Reddit filters ad groups by campaign_id and ads by ad_group_id on the server.
