@@ -8,17 +8,10 @@ from pathlib import Path
 from adsync_pipeline.bulk import collector_paused
 from adsync_pipeline.domain.model import CampaignSet
 from adsync_pipeline.errors import AdsyncError, ValidationFailed
+from adsync_pipeline.imports.csv_format import read_csv
 from adsync_pipeline.imports.json_format import read_json
 
-
-def _read_csv(path: Path) -> CampaignSet:
-    # pandas costs every `adsync` command half a second to import; only CSV needs it.
-    from adsync_pipeline.imports.csv_format import read_csv
-
-    return read_csv(path)
-
-
-FORMATS = {".json": read_json, ".csv": _read_csv}
+FORMATS = {".json": read_json, ".csv": read_csv}
 
 
 def read_campaign_set(path: Path) -> CampaignSet:
