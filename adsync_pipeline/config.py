@@ -30,16 +30,12 @@ def local_settings() -> dict[str, str]:
     return read_local_config(find_home().path)
 
 
-def setting(name: str, default: str = "") -> str:
-    """`name` from the environment, else from the local configuration, else `default`."""
-    return os.environ.get(name) or local_settings().get(name) or default
-
-
-def setting_source(name: str) -> str:
-    """Where `setting(name)` comes from: "environment", "local" or "default"."""
-    if os.environ.get(name):
-        return "environment"
-    return "local" if local_settings().get(name) else "default"
+def setting(name: str, default: str = "", local: dict[str, str] | None = None) -> str:
+    """`name` from the environment, else from the local configuration (`local` when the
+    caller read it already), else `default`."""
+    if local is None:
+        local = local_settings()
+    return os.environ.get(name) or local.get(name) or default
 
 
 def database_url() -> str:
@@ -59,18 +55,18 @@ class RedditSettings:
 
 
 def reddit_settings() -> RedditSettings:
+    local = local_settings()  # one read of adsync.env for all five settings
     settings = RedditSettings(
-        api_url=setting("ADSYNC_REDDIT_API_URL", DEFAULT_REDDIT_API_URL).rstrip("/"),
-        auth_url=setting("ADSYNC_REDDIT_AUTH_URL", DEFAULT_REDDIT_AUTH_URL).rstrip("/"),
-        client_id=setting("ADSYNC_REDDIT_CLIENT_ID"),
-        client_secret=setting("ADSYNC_REDDIT_CLIENT_SECRET"),
-        user_agent=setting("ADSYNC_USER_AGENT", f"python:adsync:{__version__}"),
+        api_url=setting("ADSYNC_REDDIT_API_URL", DEFAULT_REDDIT_API_URL, local).rstrip("/"),
+        auth_url=setting("ADSYNC_REDDIT_AUTH_URL", DEFAULT_REDDIT_AUTH_URL, local).rstrip("/"),
+        client_id=setting("ADSYNC_REDDIT_CLIENT_ID", "", local),
+        client_secret=setting("ADSYNC_REDDIT_CLIENT_SECRET", "", local),
+        user_agent=setting("ADSYNC_USER_AGENT", f"python:adsync:{__version__}", local),
     )
-    if setting_source("ADSYNC_REDDIT_API_URL") == "local":
-        port = local_settings().get(REDDIT_SANDBOX_PORT)
-        if port:
-            # The demo's sandbox: whichever process needs Reddit first starts it again.
-            from adsync_pipeline.local_sandbox import ensure_running
+    port = local.get(REDDIT_SANDBOX_PORT)
+    if port and not os.environ.get("ADSYNC_REDDIT_API_URL") and local.get("ADSYNC_REDDIT_API_URL"):
+        # The demo's sandbox: whichever process needs Reddit first starts it again.
+        from adsync_pipeline.local_sandbox import ensure_running
 
-            ensure_running(find_home().path, int(port))
+        ensure_running(find_home().path, int(port))
     return settings
